@@ -1,0 +1,135 @@
+//! The event bus over NATS JetStream: one stream per namespace, a transactional outbox on the way
+//! out, durable pull consumers on the way in.
+
+pub mod listener;
+pub mod outbox;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, stream};
+
+pub use listener::{Listener, Outcome};
+pub use outbox::{OutboxRelay, enqueue};
+
+/// How long the stream remembers message ids to drop re-publishes of one event.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How long events stay in the stream, so a consumer created later still sees history.
+pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A validated events namespace: subjects are `<namespace>.<event>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace(String);
+
+impl Namespace {
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        anyhow::ensure!(
+            ok,
+            "EVENTS_NAMESPACE must be 1-64 of [A-Za-z0-9_-], got {text:?}"
+        );
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn subject(&self, event_subject: &str) -> String {
+        format!("{}.{event_subject}", self.0)
+    }
+
+    pub fn stream_name(&self) -> String {
+        format!("{}_events", self.0)
+    }
+}
+
+/// A NATS connection and JetStream context bound to one namespace. Cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    namespace: Namespace,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    /// Connects without waiting for the server: a service starts (and reports not-ready) while
+    /// NATS is down, and the client keeps reconnecting in the background.
+    pub async fn connect(url: &str, namespace: Namespace) -> anyhow::Result<Self> {
+        let client = async_nats::ConnectOptions::new()
+            .name("ticketing")
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to NATS at {url}"))?;
+        let mut jetstream = jetstream::new(client.clone());
+        jetstream.set_timeout(Duration::from_secs(5));
+        Ok(Self {
+            client,
+            jetstream,
+            namespace,
+        })
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Creates the namespace's stream if it does not exist yet (idempotent, safe to race).
+    pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
+        self.jetstream
+            .get_or_create_stream(stream::Config {
+                name: self.namespace.stream_name(),
+                subjects: vec![format!("{}.>", self.namespace.as_str())],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                duplicate_window: DUPLICATE_WINDOW,
+                max_age: RETENTION,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", self.namespace.stream_name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_are_checked() {
+        assert!(Namespace::parse("ticketing").is_ok());
+        assert!(Namespace::parse("test_1-a").is_ok());
+        for bad in ["", "a.b", "a*", "a b", "a>"] {
+            assert!(Namespace::parse(bad).is_err(), "{bad:?}");
+        }
+        let ns = Namespace::parse("t1").unwrap_or_else(|_| unreachable!());
+        assert_eq!(ns.subject("order.created"), "t1.order.created");
+        assert_eq!(ns.stream_name(), "t1_events");
+    }
+}

@@ -1,0 +1,268 @@
+//! The one error type at the HTTP edge. Every failure a client can see renders SPEC §2's
+//! `{"errors": [{"message", "field"?}]}` body with the status the SPEC assigns to it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
+use serde::Serialize;
+
+/// One entry of the `errors` array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorItem {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// A validation failure of one input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+impl FieldError {
+    pub const fn new(field: &'static str, message: &'static str) -> Self {
+        Self { field, message }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    /// A business rule refused the request; the message is shown to the client.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not authorized")]
+    NotAuthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid JSON body: {0}")]
+    InvalidJson(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("payment declined: {0}")]
+    PaymentDeclined(String),
+    #[error("payment provider unavailable: {0:#}")]
+    ProviderUnavailable(anyhow::Error),
+    /// Anything unexpected: logged with its cause chain, rendered as "Something went wrong".
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub const NOT_AUTHORIZED: &str = "Not authorized";
+pub const NOT_FOUND: &str = "Not Found";
+pub const SOMETHING_WENT_WRONG: &str = "Something went wrong";
+pub const TOO_LARGE: &str = "Request body too large";
+pub const PROVIDER_UNAVAILABLE: &str = "Payment provider unavailable";
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn items(&self) -> Vec<ErrorItem> {
+        let plain = |m: &str| {
+            vec![ErrorItem {
+                message: m.to_owned(),
+                field: None,
+            }]
+        };
+        match self {
+            Self::Validation(fields) => fields
+                .iter()
+                .map(|f| ErrorItem {
+                    message: f.message.to_owned(),
+                    field: Some(f.field.to_owned()),
+                })
+                .collect(),
+            Self::BadRequest(m) | Self::PaymentDeclined(m) => plain(m),
+            Self::InvalidJson(m) => plain(&format!("Request body is not valid JSON: {m}")),
+            Self::NotAuthorized => plain(NOT_AUTHORIZED),
+            Self::NotFound => plain(NOT_FOUND),
+            Self::PayloadTooLarge => plain(TOO_LARGE),
+            Self::ProviderUnavailable(_) => plain(PROVIDER_UNAVAILABLE),
+            Self::Internal(_) => plain(SOMETHING_WENT_WRONG),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    errors: Vec<ErrorItem>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::BadRequest(_) | Self::InvalidJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::NotAuthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+            Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::ProviderUnavailable(e) => {
+                tracing::warn!(error = format!("{e:#}"), "payment provider unavailable")
+            }
+            _ => {}
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            errors: self.items(),
+        })
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+/// The name of the constraint a database error violated, if any. Routes map named constraints to
+/// client errors with this instead of matching message strings.
+pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// Maps a violation of `constraint` to `to`, every other error to `ApiError::from`.
+pub fn on_constraint(e: sqlx::Error, constraint: &str, to: ApiError) -> ApiError {
+    if violated_constraint(&e) == Some(constraint) {
+        to
+    } else {
+        e.into()
+    }
+}
+
+/// Largest accepted JSON body (SPEC §2).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// JSON extractor configuration rendering every rejection in the SPEC's error format.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|err, _req| json_rejection(&err).into())
+}
+
+fn json_rejection(err: &error::JsonPayloadError) -> ApiError {
+    use error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
+        E::ContentType => ApiError::InvalidJson("expected Content-Type: application/json".into()),
+        E::Deserialize(e) => ApiError::InvalidJson(e.to_string()),
+        other => ApiError::InvalidJson(other.to_string()),
+    }
+}
+
+/// Path extractor configuration: a malformed id in a path is a 404, like an unknown one.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
+}
+
+/// The default service: unknown routes get the SPEC's 404 body.
+pub async fn not_found(_req: HttpRequest) -> ApiError {
+    ApiError::NotFound
+}
+
+impl actix_web::Responder for ApiError {
+    type Body = actix_web::body::BoxBody;
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        self.error_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+    use serde_json::{Value, json};
+
+    async fn render(e: ApiError) -> (u16, Value) {
+        let res = e.error_response();
+        let status = res.status().as_u16();
+        let bytes = to_bytes(res.into_body()).await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[actix_web::test]
+    async fn every_variant_renders_the_spec_body() {
+        let cases = [
+            (
+                ApiError::Validation(vec![
+                    FieldError::new("title", "Title is required"),
+                    FieldError::new("price", "Price must be greater than 0"),
+                ]),
+                400,
+                json!({"errors": [
+                    {"message": "Title is required", "field": "title"},
+                    {"message": "Price must be greater than 0", "field": "price"}
+                ]}),
+            ),
+            (
+                ApiError::bad_request("Ticket is already reserved"),
+                400,
+                json!({"errors": [{"message": "Ticket is already reserved"}]}),
+            ),
+            (
+                ApiError::NotAuthorized,
+                401,
+                json!({"errors": [{"message": "Not authorized"}]}),
+            ),
+            (
+                ApiError::NotFound,
+                404,
+                json!({"errors": [{"message": "Not Found"}]}),
+            ),
+            (
+                ApiError::PayloadTooLarge,
+                413,
+                json!({"errors": [{"message": "Request body too large"}]}),
+            ),
+            (
+                ApiError::PaymentDeclined("Your card was declined.".into()),
+                402,
+                json!({"errors": [{"message": "Your card was declined."}]}),
+            ),
+            (
+                ApiError::ProviderUnavailable(anyhow::anyhow!("connect refused")),
+                502,
+                json!({"errors": [{"message": "Payment provider unavailable"}]}),
+            ),
+            (
+                ApiError::Internal(anyhow::anyhow!("secret detail: password=hunter2")),
+                500,
+                json!({"errors": [{"message": "Something went wrong"}]}),
+            ),
+        ];
+        for (error, status, body) in cases {
+            let name = format!("{error:?}");
+            assert_eq!(render(error).await, (status, body), "{name}");
+        }
+    }
+
+    #[actix_web::test]
+    async fn invalid_json_says_so() {
+        let (status, body) = render(ApiError::InvalidJson("expected value".into())).await;
+        assert_eq!(status, 400);
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("Request body is not valid JSON"),
+            "{message}"
+        );
+        assert!(body["errors"][0].get("field").is_none());
+    }
+}

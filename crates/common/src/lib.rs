@@ -1,0 +1,22 @@
+//! What every ticketing service shares: the HTTP error type, sessions, typed ids and money, the
+//! event contracts and the event bus, database plumbing, telemetry, health and the server.
+
+pub mod bus;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod ids;
+pub mod money;
+pub mod server;
+pub mod session;
+pub mod telemetry;
+pub mod timestamp;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{ApiError, FieldError};
+pub use ids::{EventId, OrderId, PaymentId, TicketId, UserId};
+pub use money::Price;

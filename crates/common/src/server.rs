@@ -1,0 +1,244 @@
+//! The build/run split every binary shares: services are built into `ServicePart`s, and one
+//! HTTP server (any number of parts on one port) plus their background tasks run them.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing_actix_web::TracingLogger;
+
+use crate::error;
+use crate::health::{self, Dependency};
+
+pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+/// A background loop (relay, listener, scheduler); it must return soon after `cancel` fires.
+pub type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
+
+/// One built service: its routes, what it needs to be ready, and its background loops.
+pub struct ServicePart {
+    pub name: &'static str,
+    pub routes: Routes,
+    pub dependencies: Vec<Dependency>,
+    pub tasks: Vec<Task>,
+}
+
+impl ServicePart {
+    pub fn new(
+        name: &'static str,
+        routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            routes: Arc::new(routes),
+            dependencies: Vec::new(),
+            tasks: Vec::new(),
+        }
+    }
+
+    pub fn depends_on(mut self, dependency: Dependency) -> Self {
+        self.dependencies.push(dependency);
+        self
+    }
+
+    /// The usual wiring of an event-driven service: readiness on its database and NATS, and the
+    /// outbox relay publishing what its transactions commit.
+    pub fn with_events(self, pool: &sqlx::PgPool, bus: &crate::bus::Bus) -> Self {
+        let relay = crate::bus::OutboxRelay::new(pool.clone(), bus.clone());
+        let service = self.name;
+        self.depends_on(Dependency::Postgres {
+            service,
+            pool: pool.clone(),
+        })
+        .depends_on(Dependency::Nats(bus.clone()))
+        .task(move |cancel| relay.run(cancel))
+    }
+
+    /// Runs `listener` as a background task on `bus`.
+    pub fn listen(self, bus: &crate::bus::Bus, listener: crate::bus::Listener) -> Self {
+        let bus = bus.clone();
+        self.task(move |cancel| listener.run(bus, cancel))
+    }
+
+    pub fn task<F, Fut>(mut self, task: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks
+            .push(Box::new(move |cancel| Box::pin(task(cancel))));
+        self
+    }
+}
+
+/// How long in-flight requests and event handlers get to finish on shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// A started server and its tasks.
+pub struct Running {
+    address: SocketAddr,
+    cancel: CancellationToken,
+    http: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    tasks: TaskTracker,
+}
+
+impl Running {
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Waits for SIGTERM or Ctrl-C, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; finishing in-flight work");
+        self.shutdown().await
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, then stops the background tasks.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.http.stop(true).await;
+        self.cancel.cancel();
+        self.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background tasks did not stop in time");
+        }
+        self.server.await??;
+        Ok(())
+    }
+
+    /// Stops at once, as a crash would (tests of durability): no graceful drain.
+    pub async fn abort(self) {
+        self.cancel.cancel();
+        self.http.stop(false).await;
+        self.server.abort();
+    }
+}
+
+/// Starts `parts` on `listener`: every part's routes, `/healthz`, `/readyz`, a JSON 404 for
+/// anything else; and every part's background tasks.
+pub fn start(
+    listener: TcpListener,
+    parts: Vec<ServicePart>,
+    workers: usize,
+) -> anyhow::Result<Running> {
+    let address = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let mut routes = Vec::new();
+    let mut dependencies = Vec::new();
+    for part in parts {
+        routes.push(part.routes);
+        for dependency in part.dependencies {
+            dependencies.push(dependency);
+        }
+        for task in part.tasks {
+            tasks.spawn(task(cancel.child_token()));
+        }
+    }
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
+            .wrap(TracingLogger::default())
+            .app_data(error::json_config())
+            .app_data(error::path_config())
+            .configure(|cfg| health::routes(cfg, dependencies.clone()));
+        for configure in &routes {
+            app = app.configure(|cfg| configure(cfg));
+        }
+        app.default_service(web::to(error::not_found))
+    })
+    .listen(listener)?
+    .workers(workers.max(1))
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .run();
+    let http = server.handle();
+    Ok(Running {
+        address,
+        cancel,
+        http,
+        server: tokio::spawn(server),
+        tasks,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    ctrl_c.await.ok();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.ok();
+}
+
+/// The whole `main` of a one-service binary: read settings (a missing variable is one line on
+/// stderr and exit code 2), set up logs, build, serve on `PORT` until SIGTERM.
+pub fn run_binary<S, B, Fut>(
+    read: impl FnOnce(&dyn crate::config::Source) -> Result<S, crate::config::ConfigError>,
+    build: B,
+) -> std::process::ExitCode
+where
+    B: FnOnce(S) -> Fut,
+    Fut: Future<Output = anyhow::Result<ServicePart>>,
+{
+    use crate::config::{Env, HostSettings};
+    use std::process::ExitCode;
+    let settings = HostSettings::from_source(&Env, crate::telemetry::LogFormat::Json)
+        .and_then(|host| Ok((host, read(&Env)?)));
+    let (host, settings) = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(host.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let part = build(settings).await?;
+        let name = part.name;
+        let listener = TcpListener::bind(("0.0.0.0", host.port))?;
+        let running = start(listener, vec![part], host.http_workers)?;
+        tracing::info!(service = name, address = %running.address(), "listening");
+        running.run_until_signal().await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "fatal");
+            eprintln!("fatal: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
