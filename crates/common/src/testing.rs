@@ -315,3 +315,52 @@ pub fn expect_status(actual: (StatusCode, Value), expected: u16, context: &str) 
     assert_eq!(actual.0.as_u16(), expected, "{context}: body {}", actual.1);
     actual.1
 }
+
+/// Reads the events published on one subject of a namespace, from the start of the stream.
+pub struct EventTap {
+    messages: async_nats::jetstream::consumer::pull::Stream,
+}
+
+impl EventTap {
+    pub async fn new(bus: &crate::bus::Bus, subject: &str) -> Self {
+        use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+        let stream = bus
+            .ensure_stream()
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let consumer = stream
+            .create_consumer(pull::Config {
+                filter_subject: bus.namespace().subject(subject),
+                ack_policy: AckPolicy::None,
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("tap consumer on {subject}: {e}"));
+        let messages = consumer
+            .messages()
+            .await
+            .unwrap_or_else(|e| panic!("tap messages: {e}"));
+        Self { messages }
+    }
+
+    /// The next event, or a panic after [`EVENTUALLY`].
+    pub async fn next<E: crate::events::Event>(&mut self) -> E {
+        use futures::StreamExt;
+        let message = tokio::time::timeout(EVENTUALLY, self.messages.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {} event within {EVENTUALLY:?}", E::SUBJECT))
+            .unwrap_or_else(|| panic!("tap on {} ended", E::SUBJECT))
+            .unwrap_or_else(|e| panic!("tap on {}: {e}", E::SUBJECT));
+        serde_json::from_slice(&message.payload)
+            .unwrap_or_else(|e| panic!("decoding {}: {e}", E::SUBJECT))
+    }
+
+    /// Whether another event arrives within `wait` (to show that none was published).
+    pub async fn is_quiet_for(&mut self, wait: Duration) -> bool {
+        use futures::StreamExt;
+        tokio::time::timeout(wait, self.messages.next())
+            .await
+            .is_err()
+    }
+}

@@ -1,0 +1,49 @@
+//! The tickets service: sellers list and edit tickets (SPEC §3 "tickets"); reservations follow
+//! the orders service's events (SPEC §5).
+
+pub mod domain;
+pub mod listeners;
+pub mod repo;
+mod routes;
+
+use common::bus::Bus;
+use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys};
+use common::server::ServicePart;
+use common::session::JwtKeys;
+
+pub const NAME: &str = "tickets";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub events: EventsSettings,
+    pub jwt: JwtKeys,
+}
+
+impl Settings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseSettings::from_source(src)?,
+            events: EventsSettings::from_source(src)?,
+            jwt: jwt_keys(src)?,
+        })
+    }
+}
+
+/// Connects and migrates the database, connects to NATS, and returns the service ready to run.
+pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
+    let pool = common::db::connect(&settings.database.url, settings.database.pool_size).await?;
+    common::db::migrate(&pool, &MIGRATOR).await?;
+    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let (routes_pool, keys) = (pool.clone(), settings.jwt.clone());
+    let mut part = ServicePart::new(NAME, move |cfg| {
+        routes::configure(cfg, routes_pool.clone(), keys.clone())
+    })
+    .with_events(&pool, &bus);
+    for listener in listeners::all(&pool) {
+        part = part.listen(&bus, listener);
+    }
+    Ok(part)
+}

@@ -1,0 +1,37 @@
+//! `PUT /api/tickets/:id`: the owner edits a ticket that is not reserved.
+
+use actix_web::{HttpResponse, web};
+use common::bus::enqueue;
+use common::session::CurrentUser;
+use common::{ApiError, TicketId};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::domain::{TicketInput, ticket_input::PRICE_ON_UPDATE};
+use crate::repo;
+
+pub const RESERVED: &str = "Cannot edit a reserved ticket";
+
+#[tracing::instrument(skip_all, fields(user = %user.id(), ticket = %id))]
+pub async fn update(
+    user: CurrentUser,
+    pool: web::Data<PgPool>,
+    id: web::Path<TicketId>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let input = TicketInput::parse(&body, PRICE_ON_UPDATE).map_err(ApiError::Validation)?;
+    let mut tx = pool.begin().await?;
+    let ticket = repo::lock(&mut tx, *id).await?.ok_or(ApiError::NotFound)?;
+    // Ownership first, so a stranger learns nothing about the reservation (SPEC fix).
+    if ticket.user_id != user.id() {
+        return Err(ApiError::NotAuthorized);
+    }
+    if ticket.order_id.is_some() {
+        return Err(ApiError::bad_request(RESERVED));
+    }
+    let ticket =
+        repo::update_listing(&mut tx, ticket.id, input.title.as_str(), input.price).await?;
+    enqueue(&mut tx, &ticket.updated_event()).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(ticket))
+}
