@@ -1,0 +1,43 @@
+//! The expiration service (SPEC §5): order.created schedules an order's expiration at its
+//! `expiresAt`; order.cancelled and payment.created remove it; the sweeper announces due ones
+//! with expiration.complete, through the outbox. It serves only `/healthz` and `/readyz`.
+
+pub mod config;
+pub mod domain;
+pub mod listeners;
+pub mod repo;
+pub mod sweeper;
+
+use std::sync::Arc;
+
+use common::bus::Bus;
+use common::config::DatabaseSettings;
+use common::server::ServicePart;
+use sqlx::PgPool;
+
+pub use config::Settings;
+use sweeper::{Sweeper, Wakeup};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects to the service's database (creating it if missing) and migrates it.
+pub async fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let pool = common::db::connect(&settings.url, settings.pool_size).await?;
+    common::db::migrate(&pool, &MIGRATOR).await?;
+    Ok(pool)
+}
+
+/// Builds the service: no routes of its own, the outbox relay, three listeners and the sweeper.
+pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
+    let pool = prepare_database(&settings.database).await?;
+    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let wakeup = Arc::new(Wakeup::default());
+    let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
+    let mut part = ServicePart::new("expiration", |_| {})
+        .with_events(&pool, &bus)
+        .task(move |cancel| sweeper.run(cancel));
+    for listener in listeners::all(&pool, &wakeup) {
+        part = part.listen(&bus, listener);
+    }
+    Ok(part)
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    common::server::run_binary(expiration::Settings::from_source, expiration::build)
+}

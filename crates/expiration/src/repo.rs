@@ -1,0 +1,145 @@
+//! Every SQL statement of the expiration service.
+//!
+//! Races are decided by the database. The handlers of one order serialise on a transaction-scoped
+//! advisory lock keyed by the order id, so "schedule unless finished" and "finish" never
+//! interleave. The sweeper claims rows with `FOR UPDATE SKIP LOCKED` instead; a redelivered
+//! order.created that races it re-checks `finished_orders` after its insert (see [`schedule`]).
+
+use common::OrderId;
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+
+/// Claims up to `$1` due expirations, deleting them. Rows another replica is sweeping are skipped,
+/// so each expiration is claimed by exactly one transaction. Walks `expirations_expires_at_idx`.
+pub const CLAIM_DUE: &str = "DELETE FROM expirations WHERE order_id IN (
+        SELECT order_id FROM expirations
+        WHERE expires_at <= now()
+        ORDER BY expires_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING order_id";
+
+/// The earliest pending expiration (one index lookup) and the database's clock.
+pub const NEXT_DUE: &str =
+    "SELECT (SELECT min(expires_at) FROM expirations) AS next_due, now() AS now";
+
+/// Serialises this transaction with every other handler transaction on the same order.
+#[tracing::instrument(skip_all, fields(order_id = %order))]
+pub async fn lock_order(conn: &mut PgConnection, order: OrderId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(order)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Schedules `order` to expire at `expires_at` unless it is already scheduled or finished.
+/// Returns whether it is scheduled now. Call with [`lock_order`] held.
+#[tracing::instrument(skip_all, fields(order_id = %order))]
+pub async fn schedule(
+    conn: &mut PgConnection,
+    order: OrderId,
+    expires_at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO expirations (order_id, expires_at)
+         SELECT $1, $2
+         WHERE NOT EXISTS (SELECT 1 FROM finished_orders WHERE order_id = $1)
+         ON CONFLICT ON CONSTRAINT expirations_pkey DO NOTHING",
+    )
+    .bind(order)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // The sweeper may have fired this order while the insert waited for its row: the insert's
+    // snapshot predates that commit, this statement's does not.
+    let undone = sqlx::query(
+        "DELETE FROM expirations
+         WHERE order_id = $1 AND EXISTS (SELECT 1 FROM finished_orders WHERE order_id = $1)",
+    )
+    .bind(order)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(undone == 0)
+}
+
+/// Removes `order`'s expiration, if any, and remembers that it must never be scheduled again.
+/// Returns whether an expiration was removed. Call with [`lock_order`] held.
+#[tracing::instrument(skip_all, fields(order_id = %order))]
+pub async fn finish(conn: &mut PgConnection, order: OrderId) -> Result<bool, sqlx::Error> {
+    // Delete first, then insert: the same lock order as the sweeper's, so the two never deadlock.
+    let removed = sqlx::query("DELETE FROM expirations WHERE order_id = $1")
+        .bind(order)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "INSERT INTO finished_orders (order_id) VALUES ($1)
+         ON CONFLICT ON CONSTRAINT finished_orders_pkey DO NOTHING",
+    )
+    .bind(order)
+    .execute(&mut *conn)
+    .await?;
+    Ok(removed > 0)
+}
+
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    order_id: OrderId,
+}
+
+/// Claims (deletes) up to `limit` due expirations and marks their orders finished.
+#[tracing::instrument(skip_all)]
+pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<OrderId>, sqlx::Error> {
+    let claimed: Vec<Claimed> = sqlx::query_as(CLAIM_DUE)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let orders: Vec<OrderId> = claimed.into_iter().map(|c| c.order_id).collect();
+    if !orders.is_empty() {
+        sqlx::query(
+            "INSERT INTO finished_orders (order_id) SELECT unnest($1::uuid[])
+             ON CONFLICT ON CONSTRAINT finished_orders_pkey DO NOTHING",
+        )
+        .bind(&orders)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(orders)
+}
+
+#[derive(sqlx::FromRow)]
+pub struct NextDue {
+    pub next_due: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+}
+
+/// When the next expiration is due, by the database's clock.
+#[tracing::instrument(skip_all)]
+pub async fn next_due(conn: impl PgExecutor<'_>) -> Result<NextDue, sqlx::Error> {
+    sqlx::query_as(NEXT_DUE).fetch_one(conn).await
+}
+
+/// When `order` is scheduled to expire, if it is (inspection and tests).
+pub async fn scheduled_at(
+    conn: impl PgExecutor<'_>,
+    order: OrderId,
+) -> Result<Option<OffsetDateTime>, sqlx::Error> {
+    sqlx::query_scalar("SELECT expires_at FROM expirations WHERE order_id = $1")
+        .bind(order)
+        .fetch_optional(conn)
+        .await
+}
+
+/// How many expirations are pending (inspection and tests).
+pub async fn pending(conn: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM expirations")
+        .fetch_one(conn)
+        .await
+}
