@@ -1,0 +1,62 @@
+//! The orders service: buyers reserve a ticket for a limited window (SPEC §3 "orders"); its own
+//! replica of tickets follows the tickets service's events (SPEC §4).
+
+pub mod domain;
+mod lifecycle;
+pub mod listeners;
+pub mod repo;
+mod routes;
+
+use common::bus::Bus;
+use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, parse_or};
+use common::server::ServicePart;
+use common::session::JwtKeys;
+
+pub const NAME: &str = "orders";
+pub const DEFAULT_ORDER_EXPIRATION_SECONDS: u32 = 900;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub events: EventsSettings,
+    pub jwt: JwtKeys,
+    /// How long an order holds its ticket (`ORDER_EXPIRATION_SECONDS`, default 900).
+    pub order_expiration_seconds: u32,
+}
+
+impl Settings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseSettings::from_source(src)?,
+            events: EventsSettings::from_source(src)?,
+            jwt: jwt_keys(src)?,
+            order_expiration_seconds: parse_or(
+                src,
+                "ORDER_EXPIRATION_SECONDS",
+                DEFAULT_ORDER_EXPIRATION_SECONDS,
+            )?,
+        })
+    }
+}
+
+/// Connects and migrates the database, connects to NATS, and returns the service ready to run.
+pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
+    let pool = common::db::connect(&settings.database.url, settings.database.pool_size).await?;
+    common::db::migrate(&pool, &MIGRATOR).await?;
+    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let state = routes::State {
+        pool: pool.clone(),
+        hold: time::Duration::seconds(settings.order_expiration_seconds.into()),
+    };
+    let keys = settings.jwt.clone();
+    let mut part = ServicePart::new(NAME, move |cfg| {
+        routes::configure(cfg, state.clone(), keys.clone())
+    })
+    .with_events(&pool, &bus);
+    for listener in listeners::all(&pool) {
+        part = part.listen(&bus, listener);
+    }
+    Ok(part)
+}

@@ -1,0 +1,26 @@
+//! State changes shared by routes and listeners, each written with the event announcing it.
+
+use common::OrderId;
+use common::bus::enqueue;
+use common::events::{OrderCancelled, TicketRef};
+use sqlx::PgConnection;
+
+use crate::repo::{self, Order};
+
+/// Cancels a locked, live order and writes order.cancelled in the same transaction.
+pub async fn cancel_order(conn: &mut PgConnection, id: OrderId) -> Result<Order, sqlx::Error> {
+    let order = repo::cancel(conn, id).await?;
+    enqueue(
+        conn,
+        &OrderCancelled {
+            id: order.id,
+            version: order.version,
+            ticket: TicketRef {
+                id: order.ticket_id,
+            },
+        },
+    )
+    .await?;
+    tracing::info!(order = %order.id, version = order.version, "order cancelled");
+    Ok(order)
+}

@@ -1,0 +1,61 @@
+//! `POST /api/orders`: reserve a ticket for the hold window.
+
+use actix_web::{HttpResponse, web};
+use common::bus::enqueue;
+use common::error::on_constraint;
+use common::events::{OrderCreated, OrderCreatedTicket};
+use common::session::CurrentUser;
+use common::{ApiError, timestamp};
+use serde_json::Value;
+
+use super::State;
+use crate::domain::parse_ticket_id;
+use crate::repo::{self, OrderView};
+
+pub const ALREADY_RESERVED: &str = "Ticket is already reserved";
+pub const OWN_TICKET: &str = "Cannot order your own ticket";
+
+#[tracing::instrument(skip_all, fields(user = %user.id()))]
+pub async fn create(
+    user: CurrentUser,
+    state: web::Data<State>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket_id = parse_ticket_id(&body).map_err(ApiError::Validation)?;
+    let mut tx = state.pool.begin().await?;
+    let ticket = repo::find_ticket(&mut tx, ticket_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if ticket.user_id == user.id() {
+        return Err(ApiError::bad_request(OWN_TICKET));
+    }
+    let expires_at = timestamp::truncate_to_millis(time::OffsetDateTime::now_utc() + state.hold);
+    // No read-then-write: the partial unique index decides between concurrent buyers.
+    let order = repo::insert_order(&mut tx, user.id(), ticket.id, expires_at)
+        .await
+        .map_err(|e| {
+            on_constraint(
+                e,
+                "orders_one_active_per_ticket",
+                ApiError::bad_request(ALREADY_RESERVED),
+            )
+        })?;
+    enqueue(
+        &mut tx,
+        &OrderCreated {
+            id: order.id,
+            version: order.version,
+            status: order.status,
+            user_id: order.user_id,
+            expires_at: order.expires_at,
+            ticket: OrderCreatedTicket {
+                id: ticket.id,
+                price: ticket.price,
+            },
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(order = %order.id, ticket = %ticket.id, "ticket reserved");
+    Ok(HttpResponse::Created().json(OrderView::new(order, ticket)))
+}

@@ -1,0 +1,30 @@
+//! The orders service's route table.
+
+mod cancel;
+mod create;
+mod list;
+mod show;
+
+use actix_web::web;
+use common::session::JwtKeys;
+use sqlx::PgPool;
+
+/// What the order routes share.
+#[derive(Clone)]
+pub struct State {
+    pub pool: PgPool,
+    /// How long an order holds its ticket (`ORDER_EXPIRATION_SECONDS`).
+    pub hold: time::Duration,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys) {
+    cfg.service(
+        web::scope("/api/orders")
+            .app_data(web::Data::new(state))
+            .app_data(web::Data::new(keys))
+            .route("", web::post().to(create::create))
+            .route("", web::get().to(list::list))
+            .route("/{id}", web::get().to(show::show))
+            .route("/{id}", web::delete().to(cancel::cancel)),
+    );
+}
