@@ -1,0 +1,86 @@
+//! The auth service's settings (SPEC §6): its database, the session key and lifetime, and whether
+//! the session cookie is `Secure`.
+
+use common::config::{ConfigError, DatabaseSettings, Source, jwt_keys, parse_or};
+use common::session::JwtKeys;
+
+/// `COOKIE_SECURE` unless set: the cookie only travels over HTTPS.
+pub const DEFAULT_COOKIE_SECURE: bool = true;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL` (required), `DATABASE_POOL_SIZE`.
+    pub database: DatabaseSettings,
+    /// `JWT_KEY` (required), `JWT_TTL_SECONDS` (default 86400).
+    pub jwt: JwtKeys,
+    /// `COOKIE_SECURE` (`true` or `false`, default `true`).
+    pub cookie_secure: bool,
+}
+
+impl Settings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseSettings::from_source(src)?,
+            jwt: jwt_keys(src)?,
+            cookie_secure: parse_or(src, "COOKIE_SECURE", DEFAULT_COOKIE_SECURE)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn source(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let base = [("DATABASE_URL", "postgres://x/y"), ("JWT_KEY", "k")];
+        let settings = Settings::from_source(&source(&base)).unwrap();
+        assert!(settings.cookie_secure, "COOKIE_SECURE defaults to true");
+        assert_eq!(settings.jwt.ttl_seconds(), 86_400);
+        assert_eq!(settings.database.url, "postgres://x/y");
+
+        let mut custom = base.to_vec();
+        custom.extend([("COOKIE_SECURE", "false"), ("JWT_TTL_SECONDS", "60")]);
+        let settings = Settings::from_source(&source(&custom)).unwrap();
+        assert!(!settings.cookie_secure);
+        assert_eq!(settings.jwt.ttl_seconds(), 60);
+    }
+
+    #[test]
+    fn missing_or_invalid_variables_are_named() {
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[("JWT_KEY", "k")], "DATABASE_URL"),
+            (&[("DATABASE_URL", "postgres://x/y")], "JWT_KEY"),
+            (
+                &[
+                    ("DATABASE_URL", "postgres://x/y"),
+                    ("JWT_KEY", "k"),
+                    ("COOKIE_SECURE", "maybe"),
+                ],
+                "COOKIE_SECURE",
+            ),
+            (
+                &[
+                    ("DATABASE_URL", "postgres://x/y"),
+                    ("JWT_KEY", "k"),
+                    ("JWT_TTL_SECONDS", "0"),
+                ],
+                "JWT_TTL_SECONDS",
+            ),
+        ];
+        for (pairs, name) in cases {
+            let error = Settings::from_source(&source(pairs))
+                .map(|_| ())
+                .unwrap_err();
+            assert!(error.to_string().contains(name), "{name}: {error}");
+        }
+    }
+}

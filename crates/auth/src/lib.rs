@@ -1,0 +1,51 @@
+//! The auth service (SPEC §3 auth): users sign up, sign in and out, and ask who they are.
+//! Sessions are JWTs issued here and checked by every service (`common::session`).
+//! Auth neither publishes nor consumes events.
+
+pub mod config;
+pub mod domain;
+pub mod hashing;
+pub mod repo;
+pub mod routes;
+
+use anyhow::Context as _;
+use common::health::Dependency;
+use common::server::ServicePart;
+use common::session::JwtKeys;
+use sqlx::PgPool;
+
+pub use config::Settings;
+
+/// The service's own migrations (the users table), run after common's.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub keys: JwtKeys,
+    pub hasher: hashing::Hasher,
+    pub cookie_secure: bool,
+}
+
+/// Connects and migrates the database, then returns the service ready to be started.
+pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
+    let pool = common::db::connect(&settings.database.url, settings.database.pool_size)
+        .await
+        .context("connecting the auth database")?;
+    common::db::migrate(&pool, &MIGRATOR).await?;
+    let state = AppState {
+        pool: pool.clone(),
+        keys: settings.jwt,
+        hasher: hashing::Hasher::new().await?,
+        cookie_secure: settings.cookie_secure,
+    };
+    Ok(
+        ServicePart::new("auth", move |cfg| routes::configure(cfg, state.clone())).depends_on(
+            Dependency::Postgres {
+                service: "auth",
+                pool,
+            },
+        ),
+    )
+}

@@ -1,0 +1,55 @@
+//! `POST /api/users/signin`: checks a password and issues a new session.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use common::{ApiError, FieldError};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::domain::{Email, Password, email};
+use crate::repo;
+
+/// The one answer for an unknown email and a wrong password alike.
+pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
+
+#[tracing::instrument(name = "signin", skip_all, fields(user_id = tracing::field::Empty))]
+pub async fn signin(
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let (email, password) = validate(&body)?;
+    let user = repo::find_by_email(&state.pool, &email).await?;
+    let (id, stored) = match user {
+        Some(user) => (Some(user.id), Some(user.hash())),
+        None => (None, None),
+    };
+    // An unknown email is verified against a dummy hash: both failures take the same time.
+    let matches = state.hasher.verify(password, stored).await?;
+    match id {
+        Some(id) if matches => {
+            tracing::Span::current().record("user_id", tracing::field::display(id));
+            tracing::info!("user signed in");
+            super::signed_in(&state, StatusCode::OK, id, email.as_str())
+        }
+        _ => {
+            tracing::info!("sign-in refused");
+            Err(ApiError::bad_request(INVALID_CREDENTIALS))
+        }
+    }
+}
+
+fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
+    let email = Email::parse(super::text(body, "email"))
+        .map_err(|_| FieldError::new("email", email::INVALID));
+    let password = Password::for_signin(super::text(body, "password"))
+        .map_err(|e| FieldError::new("password", e.message()));
+    match (email, password) {
+        (Ok(email), Ok(password)) => Ok((email, password)),
+        (email, password) => Err(ApiError::Validation(
+            [email.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        )),
+    }
+}

@@ -1,0 +1,45 @@
+//! `POST /api/users/signup`: creates an account and signs it in.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use common::error::on_constraint;
+use common::{ApiError, FieldError, UserId};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::domain::{Email, Password, email};
+use crate::repo;
+
+pub const EMAIL_IN_USE: &str = "Email in use";
+
+#[tracing::instrument(name = "signup", skip_all, fields(user_id = tracing::field::Empty))]
+pub async fn signup(
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let (email, password) = validate(&body)?;
+    let hash = state.hasher.hash(password).await?;
+    let id = UserId::new();
+    repo::insert_user(&state.pool, id, &email, &hash)
+        .await
+        .map_err(|e| on_constraint(e, repo::EMAIL_TAKEN, ApiError::bad_request(EMAIL_IN_USE)))?;
+    tracing::Span::current().record("user_id", tracing::field::display(id));
+    tracing::info!("user signed up");
+    super::signed_in(&state, StatusCode::CREATED, id, email.as_str())
+}
+
+fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
+    let email = Email::parse(super::text(body, "email"))
+        .map_err(|_| FieldError::new("email", email::INVALID));
+    let password = Password::for_signup(super::text(body, "password"))
+        .map_err(|e| FieldError::new("password", e.message()));
+    match (email, password) {
+        (Ok(email), Ok(password)) => Ok((email, password)),
+        (email, password) => Err(ApiError::Validation(
+            [email.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        )),
+    }
+}

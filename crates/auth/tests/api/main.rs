@@ -1,0 +1,5 @@
+mod errors;
+mod helpers;
+mod sessions;
+mod signin;
+mod signup;
