@@ -203,10 +203,29 @@ where
     B: FnOnce(S) -> Fut,
     Fut: Future<Output = anyhow::Result<ServicePart>>,
 {
-    use crate::config::{Env, HostSettings};
+    run_process(
+        &crate::config::Env,
+        crate::telemetry::LogFormat::Json,
+        read,
+        |settings| async move { Ok(vec![build(settings).await?]) },
+    )
+}
+
+/// The whole `main` of a process running any set of services on one port.
+pub fn run_process<'s, S, B, Fut>(
+    src: &'s dyn crate::config::Source,
+    default_log: crate::telemetry::LogFormat,
+    read: impl FnOnce(&dyn crate::config::Source) -> Result<S, crate::config::ConfigError>,
+    build: B,
+) -> std::process::ExitCode
+where
+    B: FnOnce(S) -> Fut,
+    Fut: Future<Output = anyhow::Result<Vec<ServicePart>>> + 's,
+{
+    use crate::config::HostSettings;
     use std::process::ExitCode;
-    let settings = HostSettings::from_source(&Env, crate::telemetry::LogFormat::Json)
-        .and_then(|host| Ok((host, read(&Env)?)));
+    let settings =
+        HostSettings::from_source(src, default_log).and_then(|host| Ok((host, read(src)?)));
     let (host, settings) = match settings {
         Ok(s) => s,
         Err(e) => {
@@ -226,11 +245,17 @@ where
         }
     };
     let result = runtime.block_on(async move {
-        let part = build(settings).await?;
-        let name = part.name;
+        let parts = build(settings).await?;
+        let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
         let listener = TcpListener::bind(("0.0.0.0", host.port))?;
-        let running = start(listener, vec![part], host.http_workers)?;
-        tracing::info!(service = name, address = %running.address(), "listening");
+        let running = start(listener, parts, host.http_workers)?;
+        for name in names {
+            tracing::info!(service = name, "service started");
+        }
+        tracing::info!(
+            "listening on http://localhost:{}/",
+            running.address().port()
+        );
         running.run_until_signal().await
     });
     match result {

@@ -69,6 +69,15 @@ impl TestDb {
         }
     }
 
+    /// A database of a given name (the launcher derives `<base>_<service>` names), dropped at the end.
+    pub fn named(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            url: database_url(&name),
+            name,
+        }
+    }
+
     /// A small pool onto this database, for assertions made straight in SQL.
     pub async fn pool(&self) -> PgPool {
         crate::db::connect(&self.url, 2)

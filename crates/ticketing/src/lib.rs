@@ -1,0 +1,120 @@
+//! Local mode (SPEC §6): any set of services in one process, on one port, each on its own
+//! database `<base>_<service>` on one Postgres server, all on one NATS.
+
+use anyhow::Context as _;
+use common::config::{ConfigError, Overlay, Source};
+use common::server::ServicePart;
+
+/// Every service the launcher can run, in start order.
+pub const SERVICES: &[&str] = &["tickets", "orders"];
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ticketing";
+/// The JWT key used when `JWT_KEY` is unset: for a laptop only, and the log says so.
+pub const DEVELOPMENT_JWT_KEY: &str = "ticketing-local-development-key-do-not-use-in-production";
+
+/// Parses `TICKETING_SERVICES`: `all`, or a comma-separated subset of [`SERVICES`].
+pub fn parse_selection(text: &str) -> Result<Vec<&'static str>, ConfigError> {
+    let text = text.trim();
+    if text.is_empty() || text == "all" {
+        return Ok(SERVICES.to_vec());
+    }
+    let mut selected = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let known = SERVICES
+            .iter()
+            .find(|s| **s == name)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "TICKETING_SERVICES",
+                value: text.to_owned(),
+                reason: format!(
+                    "unknown service {name:?}; known: all, {}",
+                    SERVICES.join(", ")
+                ),
+            })?;
+        if !selected.contains(known) {
+            selected.push(*known);
+        }
+    }
+    Ok(selected)
+}
+
+/// `postgres://host/base?opts` → `postgres://host/base_<service>?opts`.
+pub fn service_database_url(base: &str, service: &str) -> String {
+    let (url, query) = match base.split_once('?') {
+        Some((url, query)) => (url, format!("?{query}")),
+        None => (base, String::new()),
+    };
+    let url = url.trim_end_matches('/');
+    match url.rsplit_once('/') {
+        Some((server, name)) if !server.ends_with('/') && !name.is_empty() => {
+            format!("{server}/{name}_{service}{query}")
+        }
+        _ => format!("{url}/ticketing_{service}{query}"),
+    }
+}
+
+/// The settings local mode fills in where the environment leaves them unset.
+pub fn local_defaults(env: &dyn Source) -> Overlay<'_> {
+    Overlay::new(env)
+        .default("DATABASE_URL", DEFAULT_DATABASE_URL)
+        .default("JWT_KEY", DEVELOPMENT_JWT_KEY)
+        .default("COOKIE_SECURE", "false")
+        .default("PAYMENTS_PROVIDER", "fake")
+}
+
+async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> {
+    match name {
+        "tickets" => tickets::build(tickets::Settings::from_source(src)?).await,
+        "orders" => orders::build(orders::Settings::from_source(src)?).await,
+        other => anyhow::bail!("unknown service {other}"),
+    }
+}
+
+/// Builds the selected services, each on its own database derived from `DATABASE_URL`.
+pub async fn build(selection: &[&str], src: &dyn Source) -> anyhow::Result<Vec<ServicePart>> {
+    let base = common::config::required(src, "DATABASE_URL")?;
+    let mut parts = Vec::with_capacity(selection.len());
+    for name in selection {
+        let service_src = Overlay::new(src).set("DATABASE_URL", service_database_url(&base, name));
+        let part = build_one(name, &service_src)
+            .await
+            .with_context(|| format!("starting the {name} service"))?;
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections() {
+        assert_eq!(parse_selection("all").ok(), Some(SERVICES.to_vec()));
+        assert_eq!(parse_selection("").ok(), Some(SERVICES.to_vec()));
+        assert_eq!(
+            parse_selection(" orders, tickets,orders").ok(),
+            Some(vec!["orders", "tickets"])
+        );
+        let error = parse_selection("tickets,billing").map_err(|e| e.to_string());
+        assert!(error.is_err_and(|e| e.contains("billing") && e.contains("TICKETING_SERVICES")));
+    }
+
+    #[test]
+    fn each_service_gets_its_own_database() {
+        let cases = [
+            (
+                "postgres://postgres@127.0.0.1:5432/ticketing",
+                "postgres://postgres@127.0.0.1:5432/ticketing_orders",
+            ),
+            (
+                "postgres://u:p@db:5432/shop?sslmode=disable",
+                "postgres://u:p@db:5432/shop_orders?sslmode=disable",
+            ),
+            ("postgres://db:5432/", "postgres://db:5432/ticketing_orders"),
+        ];
+        for (base, expected) in cases {
+            assert_eq!(service_database_url(base, "orders"), expected, "{base}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+mod helpers;
+mod outbox_survives_nats_outage;
+mod reservation_flow;
