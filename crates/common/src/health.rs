@@ -10,7 +10,7 @@ use crate::bus::Bus;
 #[derive(Clone, Debug)]
 pub enum Dependency {
     Postgres { service: &'static str, pool: PgPool },
-    Nats(Bus),
+    Nats(Box<Bus>),
 }
 
 impl Dependency {

@@ -53,7 +53,7 @@ impl ServicePart {
             service,
             pool: pool.clone(),
         })
-        .depends_on(Dependency::Nats(bus.clone()))
+        .depends_on(Dependency::Nats(Box::new(bus.clone())))
         .task(move |cancel| relay.run(cancel))
     }
 

@@ -1,3 +1,7 @@
+//! Black-box tests: panicking on a broken precondition is the point, so expect/unwrap are fine here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod helpers;
 mod outbox_survives_nats_outage;
 mod reservation_flow;
+mod sign_up_to_order;
