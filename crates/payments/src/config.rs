@@ -1,0 +1,102 @@
+//! The payments service's settings (SPEC §6): its database, the event bus, the session key and
+//! the payment provider.
+
+use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, or};
+use common::session::JwtKeys;
+use secrecy::SecretString;
+
+pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+/// Which payment provider charges cards (`PAYMENTS_PROVIDER`).
+#[derive(Debug, Clone)]
+pub enum ProviderSettings {
+    /// Stripe's HTTP API at `api_base` (`STRIPE_API_BASE`) with `key` (`STRIPE_KEY`).
+    Stripe { key: SecretString, api_base: String },
+    /// The in-process test provider: `tok_visa` succeeds, `tok_chargeDeclined` is declined.
+    Fake,
+}
+
+impl ProviderSettings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let name = or(src, "PAYMENTS_PROVIDER", "stripe");
+        match name.trim() {
+            "stripe" => Ok(Self::Stripe {
+                key: common::config::secret(src, "STRIPE_KEY")?,
+                api_base: or(src, "STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE),
+            }),
+            "fake" => Ok(Self::Fake),
+            _ => Err(ConfigError::Invalid {
+                name: "PAYMENTS_PROVIDER",
+                value: name,
+                reason: "must be `stripe` or `fake`".into(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub events: EventsSettings,
+    pub jwt: JwtKeys,
+    pub provider: ProviderSettings,
+}
+
+impl Settings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseSettings::from_source(src)?,
+            events: EventsSettings::from_source(src)?,
+            jwt: jwt_keys(src)?,
+            provider: ProviderSettings::from_source(src)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const BASE: [(&str, &str); 2] = [("DATABASE_URL", "postgres://x/y"), ("JWT_KEY", "k")];
+
+    #[test]
+    fn stripe_is_the_default_and_needs_a_key() {
+        let missing = Settings::from_source(&env(&BASE)).map_err(|e| e.to_string());
+        assert_eq!(
+            missing.err(),
+            Some("missing required environment variable STRIPE_KEY".to_owned())
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("STRIPE_KEY", "sk_test_1"));
+        match Settings::from_source(&env(&pairs)).map(|s| s.provider) {
+            Ok(ProviderSettings::Stripe { key, api_base }) => {
+                assert_eq!(key.expose_secret(), "sk_test_1");
+                assert_eq!(api_base, DEFAULT_STRIPE_API_BASE);
+            }
+            other => panic!("expected stripe, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fake_needs_no_key_and_unknown_providers_are_refused() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("PAYMENTS_PROVIDER", "fake"));
+        assert!(matches!(
+            Settings::from_source(&env(&pairs)).map(|s| s.provider),
+            Ok(ProviderSettings::Fake)
+        ));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("PAYMENTS_PROVIDER", "paypal"));
+        let error = Settings::from_source(&env(&pairs)).map_err(|e| e.to_string());
+        assert!(error.is_err_and(|m| m.contains("PAYMENTS_PROVIDER") && m.contains("paypal")));
+    }
+}

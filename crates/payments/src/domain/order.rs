@@ -1,0 +1,177 @@
+//! The replica of an order and the rules deciding whether it can be paid.
+
+use common::events::OrderStatus;
+use common::{OrderId, Price, UserId};
+use time::OffsetDateTime;
+
+/// An order as the payments service knows it (from order.created / order.cancelled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaOrder {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub status: OrderStatus,
+    pub price: Price,
+    pub version: i64,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why an order cannot be paid, in the order the rules are checked (SPEC §3 payments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotOwner,
+    Cancelled,
+    AlreadyPaid,
+    Expired,
+}
+
+pub const CANCELLED: &str = "Cannot pay for a cancelled order";
+pub const ALREADY_PAID: &str = "Order has already been paid";
+pub const EXPIRED: &str = "Order has expired";
+
+impl Refusal {
+    /// The client-facing message of a business-rule refusal (`None` for "not the owner").
+    pub fn message(self) -> Option<&'static str> {
+        match self {
+            Self::NotOwner => None,
+            Self::Cancelled => Some(CANCELLED),
+            Self::AlreadyPaid => Some(ALREADY_PAID),
+            Self::Expired => Some(EXPIRED),
+        }
+    }
+}
+
+impl ReplicaOrder {
+    /// Whether `payer` may pay this order at `now`; `already_paid` says a succeeded payment exists.
+    pub fn check_payable(
+        &self,
+        payer: UserId,
+        already_paid: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        if self.user_id != payer {
+            Err(Refusal::NotOwner)
+        } else if self.status == OrderStatus::Cancelled {
+            Err(Refusal::Cancelled)
+        } else if already_paid || self.status == OrderStatus::Complete {
+            Err(Refusal::AlreadyPaid)
+        } else if self.expires_at <= now {
+            Err(Refusal::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// How a version-carrying update relates to the stored replica (SPEC §4 rule 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionCheck {
+    /// Exactly the next version: apply it.
+    Apply,
+    /// A gap: an earlier update is still missing, redeliver later.
+    Future,
+    /// Already applied (or older): acknowledge and drop.
+    Past,
+}
+
+pub fn check_version(stored: i64, incoming: i64) -> VersionCheck {
+    if incoming <= stored {
+        VersionCheck::Past
+    } else if incoming == stored + 1 {
+        VersionCheck::Apply
+    } else {
+        VersionCheck::Future
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    fn order(status: OrderStatus, expires_in: Duration) -> ReplicaOrder {
+        ReplicaOrder {
+            id: OrderId::new(),
+            user_id: UserId(uuid::Uuid::nil()),
+            status,
+            price: Price::from_cents(1000).unwrap_or_else(|_| unreachable!()),
+            version: 0,
+            expires_at: OffsetDateTime::now_utc() + expires_in,
+        }
+    }
+
+    #[test]
+    fn rules_apply_in_the_spec_order() {
+        let owner = UserId(uuid::Uuid::nil());
+        let stranger = UserId::new();
+        let now = OffsetDateTime::now_utc();
+        let minute = Duration::minutes(1);
+        let cases = [
+            (
+                "payable",
+                order(OrderStatus::Created, minute),
+                owner,
+                false,
+                Ok(()),
+            ),
+            (
+                "awaiting payment is payable",
+                order(OrderStatus::AwaitingPayment, minute),
+                owner,
+                false,
+                Ok(()),
+            ),
+            (
+                "someone else's order",
+                order(OrderStatus::Cancelled, -minute),
+                stranger,
+                true,
+                Err(Refusal::NotOwner),
+            ),
+            (
+                "cancelled beats paid and expired",
+                order(OrderStatus::Cancelled, -minute),
+                owner,
+                true,
+                Err(Refusal::Cancelled),
+            ),
+            (
+                "paid beats expired",
+                order(OrderStatus::Created, -minute),
+                owner,
+                true,
+                Err(Refusal::AlreadyPaid),
+            ),
+            (
+                "complete counts as paid",
+                order(OrderStatus::Complete, minute),
+                owner,
+                false,
+                Err(Refusal::AlreadyPaid),
+            ),
+            (
+                "expired",
+                order(OrderStatus::Created, -minute),
+                owner,
+                false,
+                Err(Refusal::Expired),
+            ),
+        ];
+        for (name, order, payer, paid, expected) in cases {
+            assert_eq!(order.check_payable(payer, paid, now), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn versions_apply_only_in_order() {
+        assert_eq!(check_version(0, 1), VersionCheck::Apply);
+        assert_eq!(check_version(0, 2), VersionCheck::Future);
+        assert_eq!(check_version(1, 1), VersionCheck::Past);
+        assert_eq!(check_version(3, 1), VersionCheck::Past);
+    }
+
+    #[test]
+    fn only_business_refusals_have_messages() {
+        assert_eq!(Refusal::NotOwner.message(), None);
+        assert_eq!(Refusal::Expired.message(), Some("Order has expired"));
+    }
+}

@@ -1,0 +1,65 @@
+//! The payments service: `POST /api/payments` charges a buyer's order through a payment provider
+//! and publishes payment.created; a replica of the orders (order.created / order.cancelled)
+//! decides what may be paid, and a cancelled order's payment is refunded (payment.refunded).
+
+pub mod config;
+pub mod domain;
+pub mod listeners;
+pub mod provider;
+pub mod repo;
+pub mod routes;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use common::bus::Bus;
+use common::config::DatabaseSettings;
+use common::server::ServicePart;
+use sqlx::PgPool;
+
+pub use config::{ProviderSettings, Settings};
+pub use provider::{FakeProvider, PaymentProvider, StripeProvider};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub provider: Arc<dyn PaymentProvider>,
+}
+
+/// Connects to the service's database (creating it if missing) and migrates it.
+pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let pool = common::db::connect(&settings.url, settings.pool_size).await?;
+    common::db::migrate(&pool, &MIGRATOR).await?;
+    Ok(pool)
+}
+
+/// Builds the service with the provider its settings name.
+pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
+    let provider = provider::from_settings(&settings.provider)?;
+    build_with_provider(settings, provider).await
+}
+
+/// Builds the service with a given provider (tests share a `FakeProvider` to inspect it).
+pub async fn build_with_provider(
+    settings: Settings,
+    provider: Arc<dyn PaymentProvider>,
+) -> anyhow::Result<ServicePart> {
+    let pool = database(&settings.database)
+        .await
+        .context("preparing the payments database")?;
+    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let state = AppState {
+        pool: pool.clone(),
+        provider: provider.clone(),
+    };
+    let keys = settings.jwt.clone();
+    Ok(ServicePart::new("payments", move |cfg| {
+        routes::configure(cfg, state.clone(), keys.clone())
+    })
+    .with_events(&pool, &bus)
+    .listen(&bus, listeners::order_created::listener(pool.clone()))
+    .listen(&bus, listeners::order_cancelled::listener(pool, provider)))
+}

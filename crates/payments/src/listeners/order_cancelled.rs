@@ -1,0 +1,83 @@
+//! order.cancelled → the replica order is cancelled, in version order. A cancelled order keeps
+//! no money: a payment it has is refunded through the provider and payment.refunded is
+//! published, in the same transaction that cancels the order.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use common::bus::{Listener, Outcome, enqueue};
+use common::events::{OrderCancelled, PaymentRefunded};
+use sqlx::PgPool;
+
+use crate::domain::{VersionCheck, check_version, idempotency};
+use crate::provider::PaymentProvider;
+use crate::repo;
+
+pub fn listener(pool: PgPool, provider: Arc<dyn PaymentProvider>) -> Listener {
+    Listener::new::<OrderCancelled, _, _>(super::SERVICE, move |event| {
+        handle(pool.clone(), provider.clone(), event)
+    })
+}
+
+#[tracing::instrument(skip_all, fields(order_id = %event.id, version = event.version))]
+pub async fn handle(
+    pool: PgPool,
+    provider: Arc<dyn PaymentProvider>,
+    event: OrderCancelled,
+) -> anyhow::Result<Outcome> {
+    let mut tx = pool.begin().await.context("beginning a transaction")?;
+    // The row lock orders this cancellation with a payment being recorded for the same order.
+    let Some(order) = repo::lock_order(&mut *tx, event.id)
+        .await
+        .context("locking the replica order")?
+    else {
+        tracing::debug!("order not known yet; will retry");
+        return Ok(Outcome::Retry);
+    };
+    match check_version(order.version, event.version) {
+        VersionCheck::Past => {
+            tracing::debug!(
+                stored = order.version,
+                "cancellation already applied; dropped"
+            );
+            return Ok(Outcome::Ack);
+        }
+        VersionCheck::Future => {
+            tracing::debug!(stored = order.version, "version gap; will retry");
+            return Ok(Outcome::Retry);
+        }
+        VersionCheck::Apply => {}
+    }
+    let kept = repo::lock_succeeded_payments(&mut *tx, order.id)
+        .await
+        .context("reading the order's payments")?;
+    for payment in kept {
+        // An error rolls everything back; the redelivery refunds with the same key.
+        provider
+            .refund(
+                &payment.stripe_id,
+                &idempotency::refund_key(&payment.stripe_id),
+            )
+            .await
+            .with_context(|| format!("refunding charge {}", payment.stripe_id))?;
+        repo::mark_refunded(&mut *tx, payment.id)
+            .await
+            .context("marking the payment refunded")?;
+        enqueue(
+            &mut tx,
+            &PaymentRefunded {
+                id: payment.id,
+                order_id: order.id,
+                stripe_id: payment.stripe_id.clone(),
+            },
+        )
+        .await
+        .context("enqueueing payment.refunded")?;
+        tracing::info!(payment_id = %payment.id, stripe_id = %payment.stripe_id, "refunded the payment of a cancelled order");
+    }
+    repo::cancel_order(&mut *tx, order.id, event.version)
+        .await
+        .context("cancelling the replica order")?;
+    tx.commit().await.context("committing the cancellation")?;
+    Ok(Outcome::Ack)
+}

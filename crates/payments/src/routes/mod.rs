@@ -1,0 +1,17 @@
+//! The route table of the payments service.
+
+mod create;
+
+use actix_web::web;
+use common::session::JwtKeys;
+
+use crate::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: AppState, keys: JwtKeys) {
+    cfg.service(
+        web::scope("/api/payments")
+            .app_data(web::Data::new(keys))
+            .app_data(web::Data::new(state))
+            .route("", web::post().to(create::create)),
+    );
+}
