@@ -4,7 +4,11 @@ use common::testing::{assert_errors, expect_status, free_port, token_for};
 use common::{OrderId, UserId};
 use serde_json::json;
 
-use crate::helpers::{spawn, spawn_with, user};
+use std::sync::{Arc, Mutex};
+
+use payments::provider::{Charge, ChargeError, ChargeRequest, PaymentProvider};
+
+use crate::helpers::{spawn, spawn_with, spawn_with_provider, user};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_valid_session_it_is_401_before_the_body_is_looked_at() {
@@ -292,4 +296,88 @@ async fn a_payment_publishes_payment_created() {
         .await
         .expect("request");
     assert_eq!(response.status().as_u16(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_payments_with_one_card_charge_once_and_pay_once() {
+    let app = spawn().await;
+    let (buyer, token) = user();
+    let order = app.order_of(buyer).await;
+    let attempts = (0..8).map(|_| app.pay(&token, order.id, "tok_visa"));
+    let responses = futures::future::join_all(attempts).await;
+    let created = responses.iter().filter(|(s, _)| s.as_u16() == 201).count();
+    assert_eq!(created, 1, "exactly one payment wins: {responses:?}");
+    for (status, body) in responses.iter().filter(|(s, _)| s.as_u16() != 201) {
+        assert_eq!(status.as_u16(), 400, "{body}");
+        assert_errors(
+            body,
+            &[("Order has already been paid", None)],
+            "a losing payment",
+        );
+    }
+    assert_eq!(
+        app.fake.charges().len(),
+        1,
+        "one idempotency key, one charge"
+    );
+    assert!(
+        app.fake.refunds().is_empty(),
+        "the kept charge is not refunded"
+    );
+    assert_eq!(app.payments_of(order.id).await.len(), 1);
+}
+
+/// Accepts every card: a new charge per idempotency key; records refunds.
+#[derive(Default)]
+struct AnyCard {
+    charges: Mutex<Vec<String>>,
+    refunds: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for AnyCard {
+    async fn charge(&self, request: ChargeRequest) -> Result<Charge, ChargeError> {
+        let id = format!("ch_any_{}", &request.idempotency_key[..16]);
+        let mut charges = self.charges.lock().unwrap();
+        if !charges.contains(&id) {
+            charges.push(id.clone());
+        }
+        Ok(Charge { id })
+    }
+    async fn refund(&self, charge_id: &str, _: &str) -> anyhow::Result<()> {
+        self.refunds.lock().unwrap().push(charge_id.to_owned());
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_payments_with_different_cards_keep_one_charge_and_refund_the_rest() {
+    let provider = Arc::new(AnyCard::default());
+    let app = spawn_with_provider(provider.clone()).await;
+    let (buyer, token) = user();
+    let order = app.order_of(buyer).await;
+    let cards: Vec<String> = (0..8).map(|i| format!("tok_card_{i}")).collect();
+    let responses =
+        futures::future::join_all(cards.iter().map(|card| app.pay(&token, order.id, card))).await;
+    assert_eq!(
+        responses.iter().filter(|(s, _)| s.as_u16() == 201).count(),
+        1,
+        "{responses:?}"
+    );
+    let kept: Vec<_> = app
+        .payments_of(order.id)
+        .await
+        .into_iter()
+        .filter(|p| p.status == "succeeded")
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let mut charged = provider.charges.lock().unwrap().clone();
+    charged.retain(|c| *c != kept[0].stripe_id);
+    let mut refunded = provider.refunds.lock().unwrap().clone();
+    charged.sort();
+    refunded.sort();
+    assert_eq!(
+        refunded, charged,
+        "every charge but the kept one is refunded"
+    );
 }

@@ -12,7 +12,7 @@ use common::server::{Running, start};
 use common::testing::{Api, TEST_JWT_KEY, TestDb, nats_url, token_for, unique_namespace};
 use common::{OrderId, Price, TicketId, UserId};
 use futures::StreamExt;
-use payments::FakeProvider;
+use payments::{FakeProvider, PaymentProvider};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -58,16 +58,26 @@ pub async fn spawn() -> TestApp {
 /// The app with settings read from a test environment plus `extra` variables. With
 /// `PAYMENTS_PROVIDER=stripe` the app builds its own Stripe client from them.
 pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app(extra, None).await
+}
+
+/// The app charging through `provider` (`TestApp::fake` is then unused).
+pub async fn spawn_with_provider(provider: Arc<dyn PaymentProvider>) -> TestApp {
+    spawn_app(&[], Some(provider)).await
+}
+
+async fn spawn_app(extra: &[(&str, &str)], provider: Option<Arc<dyn PaymentProvider>>) -> TestApp {
     let db = TestDb::new();
     let namespace = unique_namespace();
     let env = environment(&db, &namespace, extra);
     let settings = payments::Settings::from_source(&env).expect("test settings");
     let fake = Arc::new(FakeProvider::new());
-    let part = match settings.provider {
-        payments::ProviderSettings::Fake => {
+    let part = match (provider, &settings.provider) {
+        (Some(provider), _) => payments::build_with_provider(settings, provider).await,
+        (None, payments::ProviderSettings::Fake) => {
             payments::build_with_provider(settings, fake.clone()).await
         }
-        payments::ProviderSettings::Stripe { .. } => payments::build(settings).await,
+        (None, payments::ProviderSettings::Stripe { .. }) => payments::build(settings).await,
     }
     .expect("building the payments service");
     let running = start(
@@ -224,7 +234,7 @@ pub struct Recorded {
 
 /// A tiny stand-in for Stripe's API on 127.0.0.1: `tok_visa` charges succeed (`ch_mock_<n>`),
 /// `tok_chargeDeclined` gets a 402 card error, `tok_invalid` a 400 invalid request, and
-/// `tok_boom` a 500; refunds succeed. It records every request.
+/// `tok_boom` a 500; refunds succeed, except that `ch_refunded` is already refunded. It records every request.
 pub struct MockStripe {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
@@ -296,6 +306,12 @@ async fn mock_stripe(
             "error": {"type": "invalid_request_error", "message": "No such token: 'tok_invalid'"}
         })),
         ("/v1/charges", _) => HttpResponse::InternalServerError().json(json!({"error": {"message": "boom"}})),
+        ("/v1/refunds", _) if form.get("charge").map(String::as_str) == Some("ch_refunded") => {
+            HttpResponse::BadRequest().json(json!({
+                "error": {"type": "invalid_request_error", "code": "charge_already_refunded",
+                          "message": "Charge ch_refunded has already been refunded."}
+            }))
+        }
         ("/v1/refunds", _) => HttpResponse::Ok().json(json!({"id": format!("re_mock_{number}"), "object": "refund"})),
         _ => HttpResponse::NotFound().json(json!({"error": {"message": "unknown route"}})),
     }

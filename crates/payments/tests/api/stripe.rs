@@ -107,6 +107,16 @@ async fn a_refund_posts_the_charge_with_an_idempotency_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunding_an_already_refunded_charge_counts_as_refunded() {
+    let stripe = MockStripe::start();
+    let refunded = client(&stripe.url)
+        .refund("ch_refunded", "refund-key")
+        .await;
+    assert!(refunded.is_ok(), "{refunded:?}");
+    assert_eq!(stripe.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_retries_with_the_same_key_and_a_new_card_gets_a_new_key() {
     let stripe = MockStripe::start();
     let app = spawn_with(&[
