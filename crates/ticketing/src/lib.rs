@@ -6,7 +6,7 @@ use common::config::{ConfigError, Overlay, Source};
 use common::server::ServicePart;
 
 /// Every service the launcher can run, in start order.
-pub const SERVICES: &[&str] = &["auth", "tickets", "orders"];
+pub const SERVICES: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ticketing";
 /// The JWT key used when `JWT_KEY` is unset: for a laptop only, and the log says so.
@@ -67,6 +67,8 @@ async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> 
         "auth" => auth::build(auth::Settings::from_source(src)?).await,
         "tickets" => tickets::build(tickets::Settings::from_source(src)?).await,
         "orders" => orders::build(orders::Settings::from_source(src)?).await,
+        "expiration" => expiration::build(expiration::Settings::from_source(src)?).await,
+        "payments" => payments::build(payments::Settings::from_source(src)?).await,
         other => anyhow::bail!("unknown service {other}"),
     }
 }

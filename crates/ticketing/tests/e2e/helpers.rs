@@ -1,62 +1,93 @@
 //! Runs several services in one process, as local mode does, on fresh databases and a fresh
-//! events namespace.
+//! events namespace; a test may run more than one `Stack` on the same databases and namespace.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 
+use common::UserId;
 use common::server::Running;
-use common::testing::{Api, TEST_JWT_KEY, TestDb, expect_status, unique_namespace};
+use common::testing::{
+    Api, TEST_JWT_KEY, TestDb, database_url, expect_status, token_for, unique_namespace,
+};
 use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Where a stack keeps its state: the database base name and the events namespace.
+#[derive(Clone)]
+pub struct World {
+    pub base: String,
+    pub namespace: String,
+    pub nats_url: String,
+}
+
+impl World {
+    pub fn new(nats_url: String) -> Self {
+        Self {
+            base: format!("test_{}", uuid::Uuid::new_v4().simple()),
+            namespace: unique_namespace().as_str().to_owned(),
+            nats_url,
+        }
+    }
+
+    /// A pool onto one service's database, for assertions in SQL.
+    pub async fn pool(&self, service: &str) -> PgPool {
+        common::db::connect(&database_url(&format!("{}_{service}", self.base)), 2)
+            .await
+            .expect("database")
+    }
+}
 
 pub struct Stack {
     pub api: Api,
-    pub namespace: String,
     running: Option<Running>,
     _databases: Vec<TestDb>,
 }
 
-pub struct Options<'a> {
-    pub services: &'a [&'static str],
-    pub nats_url: String,
-    pub extra: &'a [(&'a str, &'a str)],
-}
-
 impl Stack {
-    pub async fn start(options: Options<'_>) -> Self {
-        let base = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let databases = options
-            .services
+    /// Starts `services` in `world`; the stack owns (and drops) their databases.
+    pub async fn start(world: &World, services: &[&'static str], extra: &[(&str, &str)]) -> Self {
+        let databases = services
             .iter()
-            .map(|s| TestDb::named(format!("{base}_{s}")))
+            .map(|s| TestDb::named(format!("{}_{s}", world.base)))
             .collect();
-        let namespace = unique_namespace().as_str().to_owned();
+        let mut stack = Self::start_on_existing(world, services, extra).await;
+        stack._databases = databases;
+        stack
+    }
+
+    /// Starts `services` in `world` on databases that someone else owns (a restart).
+    pub async fn start_on_existing(
+        world: &World,
+        services: &[&'static str],
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut env: HashMap<String, String> = [
-            ("DATABASE_URL", common::testing::database_url(&base)),
-            ("DATABASE_POOL_SIZE", "4".to_owned()),
-            ("NATS_URL", options.nats_url),
-            ("EVENTS_NAMESPACE", namespace.clone()),
+            ("DATABASE_URL", database_url(&world.base)),
+            ("DATABASE_POOL_SIZE", "3".to_owned()),
+            ("NATS_URL", world.nats_url.clone()),
+            ("EVENTS_NAMESPACE", world.namespace.clone()),
             ("JWT_KEY", TEST_JWT_KEY.to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        for (k, v) in options.extra {
+        for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
         let src = ticketing::local_defaults(&env);
-        let parts = ticketing::build(options.services, &src)
+        let parts = ticketing::build(services, &src)
             .await
             .expect("building the services");
         let listener = TcpListener::bind("127.0.0.1:0").expect("port");
         let running = common::server::start(listener, parts, 2).expect("starting");
         Self {
             api: Api::new(running.url()),
-            namespace,
             running: Some(running),
-            _databases: databases,
+            _databases: Vec::new(),
         }
     }
 
+    /// Graceful shutdown; the databases stay until the stack is dropped.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("graceful shutdown");
@@ -77,6 +108,15 @@ impl Stack {
         expect_status(self.api.get(&path, None).await, 200, "showing a ticket")
     }
 
+    pub async fn order(&self, token: &str, order: &Value) -> Value {
+        let path = format!("/api/orders/{}", order["id"].as_str().expect("id"));
+        expect_status(
+            self.api.get(&path, Some(token)).await,
+            200,
+            "showing an order",
+        )
+    }
+
     /// Orders a ticket once the orders replica has it (events are asynchronous).
     pub async fn order_when_replicated(&self, token: &str, ticket: &Value) -> Value {
         let body = json!({"ticketId": ticket["id"]});
@@ -90,4 +130,28 @@ impl Stack {
         )
         .await
     }
+
+    /// Pays once the payments replica knows the order; returns the final status and body.
+    pub async fn pay_when_replicated(
+        &self,
+        token: &str,
+        order: &Value,
+        card: &str,
+    ) -> (u16, Value) {
+        let body = json!({"orderId": order["id"], "token": card});
+        common::testing::eventually(
+            "the order to reach the payments replica",
+            common::testing::EVENTUALLY,
+            || async {
+                let (status, response) = self.api.post("/api/payments", Some(token), &body).await;
+                (status != 404).then_some((status.as_u16(), response))
+            },
+        )
+        .await
+    }
+}
+
+/// A seller and a buyer, as signed-in bearer tokens.
+pub fn seller_and_buyer() -> (String, String) {
+    (token_for(UserId::new()), token_for(UserId::new()))
 }

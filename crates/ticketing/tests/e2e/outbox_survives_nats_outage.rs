@@ -9,17 +9,13 @@ use common::events::TicketCreated;
 use common::testing::{EventTap, NatsServer, expect_status, token_for};
 use serde_json::json;
 
-use crate::helpers::{Options, Stack};
+use crate::helpers::{Stack, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_committed_while_nats_is_down_are_published_when_it_returns() {
     let mut nats = NatsServer::start();
-    let mut stack = Stack::start(Options {
-        services: &["tickets", "orders"],
-        nats_url: nats.url(),
-        extra: &[],
-    })
-    .await;
+    let world = World::new(nats.url());
+    let mut stack = Stack::start(&world, &["tickets", "orders"], &[]).await;
     let seller = token_for(UserId::new());
     let buyer = token_for(UserId::new());
     // The stream exists before the outage, as it would in production.
@@ -51,7 +47,7 @@ async fn events_committed_while_nats_is_down_are_published_when_it_returns() {
     }
 
     // Exactly once in effect: each ticket.created is in the stream once.
-    let bus = Bus::connect(&nats.url(), Namespace::parse(&stack.namespace).expect("ns"))
+    let bus = Bus::connect(&nats.url(), Namespace::parse(&world.namespace).expect("ns"))
         .await
         .expect("bus");
     let mut tap = EventTap::new(&bus, "ticket.created").await;

@@ -4,16 +4,11 @@ use common::UserId;
 use common::testing::{EVENTUALLY, eventually, expect_status, nats_url, token_for};
 use serde_json::json;
 
-use crate::helpers::{Options, Stack};
+use crate::helpers::{Stack, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_reserve_cancel_and_reprice_across_services() {
-    let stack = Stack::start(Options {
-        services: &["tickets", "orders"],
-        nats_url: nats_url(),
-        extra: &[],
-    })
-    .await;
+    let stack = Stack::start(&World::new(nats_url()), &["tickets", "orders"], &[]).await;
     let seller = token_for(UserId::new());
     let buyer = token_for(UserId::new());
 

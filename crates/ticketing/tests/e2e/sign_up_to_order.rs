@@ -4,7 +4,7 @@ use common::testing::{EVENTUALLY, eventually, nats_url};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, Stack};
+use crate::helpers::{Stack, World};
 
 /// A browser-like client: keeps the session cookie auth sets.
 fn browser() -> reqwest::Client {
@@ -31,11 +31,11 @@ async fn call(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_sell_and_order_with_cookies() {
-    let stack = Stack::start(Options {
-        services: &["auth", "tickets", "orders"],
-        nats_url: nats_url(),
-        extra: &[("COOKIE_SECURE", "false")],
-    })
+    let stack = Stack::start(
+        &World::new(nats_url()),
+        &["auth", "tickets", "orders"],
+        &[("COOKIE_SECURE", "false")],
+    )
     .await;
     let base = &stack.api.base;
     let (seller, buyer) = (browser(), browser());
