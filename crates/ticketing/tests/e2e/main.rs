@@ -3,5 +3,6 @@
 
 mod helpers;
 mod outbox_survives_nats_outage;
+mod purchase_lifecycle;
 mod reservation_flow;
 mod sign_up_to_order;
