@@ -37,6 +37,49 @@ impl Source for std::collections::HashMap<String, String> {
     }
 }
 
+/// A `Source` over fixed values that records every name asked of it: which variables does a
+/// `Settings::from_source` read, with these values? (The deployment drift test asks this of every
+/// service.) Like [`Env`], an empty value counts as unset.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    values: std::collections::HashMap<String, String>,
+    asked: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl Recorder {
+    pub fn new<K, V>(values: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            values: values
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            asked: Default::default(),
+        }
+    }
+
+    /// Every name asked for so far, set or not, in order.
+    pub fn asked(&self) -> std::collections::BTreeSet<String> {
+        self.asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Source for Recorder {
+    fn get(&self, name: &str) -> Option<String> {
+        self.asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.to_owned());
+        self.values.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
 pub fn required(src: &dyn Source, name: &'static str) -> Result<String, ConfigError> {
     src.get(name).ok_or(ConfigError::Missing(name))
 }
@@ -90,6 +133,27 @@ mod tests {
         let invalid = parse_or(&env, "PORT", 3000u16).map_err(|e| e.to_string());
         assert!(invalid.is_err_and(|m| m.contains("PORT") && m.contains("eighty")));
         assert_eq!(parse_or(&env, "OTHER", 7u16).ok(), Some(7));
+    }
+
+    #[test]
+    fn recorder_answers_like_the_environment_and_remembers_every_name_asked() {
+        let recorder = Recorder::new([("PORT", "8080"), ("LOG_FORMAT", "")]);
+        let host = HostSettings::from_source(&recorder, crate::telemetry::LogFormat::Json)
+            .expect("PORT is valid and the rest has defaults");
+        assert_eq!(host.port, 8080, "a set value is answered");
+        assert_eq!(
+            host.log_format,
+            crate::telemetry::LogFormat::Json,
+            "an empty value counts as unset, as in Env"
+        );
+        let missing = required(&recorder, "JWT_KEY").map_err(|e| e.to_string());
+        assert!(missing.is_err_and(|m| m.contains("JWT_KEY")));
+        let asked: Vec<String> = recorder.asked().into_iter().collect();
+        assert_eq!(
+            asked,
+            ["HTTP_WORKERS", "JWT_KEY", "LOG_FORMAT", "PORT"],
+            "set, empty and missing names alike are recorded, each once"
+        );
     }
 }
 
