@@ -5,8 +5,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, web};
-use futures::future::BoxFuture;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use futures::future::{BoxFuture, LocalBoxFuture};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing_actix_web::TracingLogger;
@@ -15,6 +15,8 @@ use crate::error;
 use crate::health::{self, Dependency};
 
 pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+/// Answers requests no route matched, outside `/api` (a web front end's HTML 404 page).
+pub type Fallback = Arc<dyn Fn(HttpRequest) -> LocalBoxFuture<'static, HttpResponse> + Send + Sync>;
 /// A background loop (relay, listener, scheduler); it must return soon after `cancel` fires.
 pub type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
 
@@ -24,6 +26,7 @@ pub struct ServicePart {
     pub routes: Routes,
     pub dependencies: Vec<Dependency>,
     pub tasks: Vec<Task>,
+    pub fallback: Option<Fallback>,
 }
 
 impl ServicePart {
@@ -36,6 +39,7 @@ impl ServicePart {
             routes: Arc::new(routes),
             dependencies: Vec::new(),
             tasks: Vec::new(),
+            fallback: None,
         }
     }
 
@@ -55,6 +59,20 @@ impl ServicePart {
         })
         .depends_on(Dependency::Nats(Box::new(bus.clone())))
         .task(move |cancel| relay.run(cancel))
+    }
+
+    /// Answers unmatched paths outside `/api` with `fallback` instead of the JSON 404.
+    pub fn fallback<F, Fut>(mut self, fallback: F) -> Self
+    where
+        F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HttpResponse> + 'static,
+    {
+        let fallback = Arc::new(fallback);
+        self.fallback = Some(Arc::new(move |req| {
+            let fallback = fallback.clone();
+            Box::pin(async move { fallback(req).await })
+        }));
+        self
     }
 
     /// Runs `listener` as a background task on `bus`.
@@ -137,6 +155,7 @@ pub fn start(
     let tasks = TaskTracker::new();
     let mut routes = Vec::new();
     let mut dependencies = Vec::new();
+    let fallback = parts.iter().find_map(|p| p.fallback.clone());
     for part in parts {
         routes.push(part.routes);
         for dependency in part.dependencies {
@@ -155,7 +174,18 @@ pub fn start(
         for configure in &routes {
             app = app.configure(|cfg| configure(cfg));
         }
-        app.default_service(web::to(error::not_found))
+        let fallback = fallback.clone();
+        app.default_service(web::to(move |req: HttpRequest| {
+            let fallback = fallback.clone();
+            async move {
+                match fallback {
+                    Some(page) if !req.path().starts_with("/api/") && req.path() != "/api" => {
+                        page(req).await
+                    }
+                    _ => error::ApiError::NotFound.error_response(),
+                }
+            }
+        }))
     })
     .listen(listener)?
     .workers(workers.max(1))
