@@ -43,6 +43,7 @@ pub struct Listener {
     service: &'static str,
     subject: &'static str,
     handle: Handle,
+    max_deliveries: i64,
 }
 
 impl Listener {
@@ -62,7 +63,14 @@ impl Listener {
             service,
             subject: E::SUBJECT,
             handle,
+            max_deliveries: MAX_DELIVERIES,
         }
+    }
+
+    /// Gives up on a message after `n` deliveries instead of [`MAX_DELIVERIES`].
+    pub fn max_deliveries(mut self, n: i64) -> Self {
+        self.max_deliveries = n.max(1);
+        self
     }
 
     pub fn subject(&self) -> &'static str {
@@ -173,7 +181,7 @@ impl Listener {
         delivered: i64,
         result: Result<anyhow::Result<Outcome>, Box<dyn std::any::Any + Send>>,
     ) -> AckKind {
-        let exhausted = delivered >= MAX_DELIVERIES;
+        let exhausted = delivered >= self.max_deliveries;
         match result {
             Ok(Ok(Outcome::Ack)) => AckKind::Ack,
             Ok(Ok(Outcome::Retry)) if exhausted => {
