@@ -1,0 +1,882 @@
+//! The deployment files agree with the code (issue #5): docker-compose.yml, the gateway config,
+//! the manifests rendered by `kubectl kustomize deploy/k8s`, skaffold.yaml and deploy/Dockerfile.
+//!
+//! Which variables a service reads is not listed here: each service's `Settings::from_source` (and
+//! `HostSettings::from_source`) runs against a `common::config::Recorder` holding the variables a
+//! deployment sets, and the recorder says what was asked. So a new setting without a default fails
+//! here until the deployments set it, and a variable a deployment sets that no code reads fails too.
+//! Adding a service is one row in [`SERVICES`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::config::{ConfigError, HostSettings, Recorder, Source};
+use common::telemetry::LogFormat;
+use serde_norway::Value;
+
+/// A deployed service: how it reads its settings and the `/api` prefix it serves (SPEC §1).
+struct Service {
+    name: &'static str,
+    api_prefix: Option<&'static str>,
+    settings: fn(&dyn Source) -> Result<(), ConfigError>,
+}
+
+const SERVICES: &[Service] = &[
+    Service {
+        name: "auth",
+        api_prefix: Some("/api/users"),
+        settings: |src| auth::Settings::from_source(src).map(drop),
+    },
+    Service {
+        name: "tickets",
+        api_prefix: Some("/api/tickets"),
+        settings: |src| tickets::Settings::from_source(src).map(drop),
+    },
+    Service {
+        name: "orders",
+        api_prefix: Some("/api/orders"),
+        settings: |src| orders::Settings::from_source(src).map(drop),
+    },
+    Service {
+        name: "expiration",
+        api_prefix: None,
+        settings: |src| expiration::Settings::from_source(src).map(drop),
+    },
+    Service {
+        name: "payments",
+        api_prefix: Some("/api/payments"),
+        settings: |src| payments::Settings::from_source(src).map(drop),
+    },
+];
+
+/// Set for every service although no `Settings` reads it: tracing's `EnvFilter` does.
+const READ_OUTSIDE_SETTINGS: &[&str] = &["RUST_LOG"];
+
+/// Secrets and the Kubernetes Secret (same key) each must come from; never a literal value.
+const SECRETS: &[(&str, &str)] = &[
+    ("JWT_KEY", "jwt-secret"),
+    ("STRIPE_KEY", "stripe-secret"),
+    ("POSTGRES_PASSWORD", "postgres-secret"),
+];
+
+const COMPOSE_IMAGE: &str = "ticketing:local";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+fn yaml(path: &str) -> Value {
+    let mut value: Value =
+        serde_norway::from_str(&read(path)).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
+    value
+        .apply_merge()
+        .unwrap_or_else(|e| panic!("merging `<<:` keys of {path}: {e}"));
+    value
+}
+
+fn str_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_sequence()
+        .map(|items| items.iter().filter_map(str_of).collect())
+        .unwrap_or_default()
+}
+
+fn seq(v: &Value) -> &[Value] {
+    v.as_sequence().map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// What one deployment of one service sets: its environment and what the platform reads.
+struct Deployed {
+    place: String,
+    env: BTreeMap<String, String>,
+    /// Variables only referenced by other variables' values (`$(NAME)` in Kubernetes).
+    helpers: BTreeSet<String>,
+}
+
+impl Deployed {
+    fn port(&self) -> u16 {
+        self.env
+            .get("PORT")
+            .map_or(common::config::DEFAULT_PORT, |p| {
+                p.parse()
+                    .unwrap_or_else(|e| panic!("{}: PORT {p:?}: {e}", self.place))
+            })
+    }
+
+    /// Runs the service's settings and the host's over this environment: every variable read
+    /// without a default must be set. Returns every name asked for.
+    fn reads(&self, service: &Service) -> BTreeSet<String> {
+        let recorder = Recorder::new(self.env.clone());
+        if let Err(e) = (service.settings)(&recorder) {
+            panic!("{}: {} cannot start: {e}", self.place, service.name);
+        }
+        if let Err(e) = HostSettings::from_source(&recorder, LogFormat::Json) {
+            panic!("{}: {} cannot start: {e}", self.place, service.name);
+        }
+        recorder.asked()
+    }
+
+    fn url_host(&self, name: &str) -> Option<String> {
+        let url = self.env.get(name)?;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        Some(host_port.split(':').next().unwrap_or_default().to_owned())
+    }
+
+    fn database_name(&self) -> Option<String> {
+        let url = self.env.get("DATABASE_URL")?;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let path = rest.split_once('/')?.1;
+        Some(path.split('?').next().unwrap_or_default().to_owned())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.yml
+
+/// `.env.example`, which stands in for the user's `.env`.
+fn dotenv() -> BTreeMap<String, String> {
+    read(".env.example")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Compose's interpolation: `$$`, `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`,
+/// `${NAME:?error}`, `${NAME?error}`.
+fn interpolate(text: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('{') {
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed ${{ in {text:?}"))?;
+            let expr = &after[..end];
+            rest = &after[end + 1..];
+            let name_end = expr
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(expr.len());
+            let (name, op) = expr.split_at(name_end);
+            let value = vars.get(name).cloned();
+            let set = value.as_deref().is_some_and(|v| !v.is_empty());
+            let resolved = match op {
+                "" => value.unwrap_or_default(),
+                _ if op.starts_with(":-") => {
+                    if set {
+                        value.unwrap_or_default()
+                    } else {
+                        interpolate(&op[2..], vars)?
+                    }
+                }
+                _ if op.starts_with('-') => match value {
+                    Some(v) => v,
+                    None => interpolate(&op[1..], vars)?,
+                },
+                _ if op.starts_with(":?") => {
+                    if !set {
+                        return Err(format!("{name} is required: {}", &op[2..]));
+                    }
+                    value.unwrap_or_default()
+                }
+                _ if op.starts_with('?') => {
+                    value.ok_or_else(|| format!("{name} is required: {}", &op[1..]))?
+                }
+                _ => return Err(format!("unsupported interpolation ${{{expr}}}")),
+            };
+            out.push_str(&resolved);
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            out.push_str(vars.get(&rest[..end]).map_or("", String::as_str));
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn compose() -> &'static Value {
+    static COMPOSE: OnceLock<Value> = OnceLock::new();
+    COMPOSE.get_or_init(|| yaml("docker-compose.yml"))
+}
+
+fn compose_service(name: &str) -> &'static Value {
+    let service = &compose()["services"][name];
+    assert!(
+        service.is_mapping(),
+        "docker-compose.yml has no service {name}"
+    );
+    service
+}
+
+fn compose_deployed(name: &str) -> Deployed {
+    let place = format!("docker-compose.yml service {name}");
+    let vars = dotenv();
+    let environment = &compose_service(name)["environment"];
+    let pairs: Vec<(String, String)> = match environment {
+        Value::Mapping(map) => map
+            .iter()
+            .map(|(k, v)| (str_of(k).unwrap_or_default(), str_of(v).unwrap_or_default()))
+            .collect(),
+        Value::Sequence(_) => strings(environment)
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (kv.clone(), vars.get(kv).cloned().unwrap_or_default()),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let env = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            let v = interpolate(&v, &vars)
+                .unwrap_or_else(|e| panic!("{place}: {k} with .env.example: {e}"));
+            (k, v)
+        })
+        .collect();
+    Deployed {
+        place,
+        env,
+        helpers: BTreeSet::new(),
+    }
+}
+
+fn seconds(duration: &str) -> u64 {
+    let digits: String = duration.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().unwrap_or(0);
+    match &duration[digits.len()..] {
+        "s" | "" => n,
+        "m" => n * 60,
+        other => panic!("unsupported duration unit {other:?} in {duration:?}"),
+    }
+}
+
+#[test]
+fn compose_runs_every_service_with_what_its_code_reads() {
+    let our_services: BTreeSet<String> = compose()["services"]
+        .as_mapping()
+        .expect("docker-compose.yml has services")
+        .iter()
+        .filter(|(_, s)| s["image"].as_str() == Some(COMPOSE_IMAGE))
+        .filter_map(|(name, _)| str_of(name))
+        .collect();
+    let expected: BTreeSet<String> = SERVICES.iter().map(|s| s.name.to_owned()).collect();
+    assert_eq!(
+        our_services, expected,
+        "the compose services running {COMPOSE_IMAGE} are the services of the code"
+    );
+    let init_sql = read("deploy/postgres/init-databases.sql");
+    let mut databases = BTreeSet::new();
+    for service in SERVICES {
+        let name = service.name;
+        let spec = compose_service(name);
+        let deployed = compose_deployed(name);
+        assert_eq!(
+            strings(&spec["command"]),
+            [name],
+            "{name}: runs its own binary"
+        );
+        assert!(
+            spec["build"]["dockerfile"].as_str() == Some("deploy/Dockerfile"),
+            "{name}: built from deploy/Dockerfile"
+        );
+        let reads = deployed.reads(service);
+        let port = deployed.port();
+
+        let probe = strings(&spec["healthcheck"]["test"]).join(" ");
+        assert!(
+            probe.contains(&format!("127.0.0.1:{port}/readyz")),
+            "{name}: the healthcheck asks /readyz on PORT {port}, not {probe:?}"
+        );
+        let grace = spec["stop_grace_period"].as_str().map_or(10, seconds);
+        assert!(
+            grace > common::server::SHUTDOWN_GRACE.as_secs(),
+            "{name}: stop_grace_period {grace}s leaves the {}s drain time to finish",
+            common::server::SHUTDOWN_GRACE.as_secs()
+        );
+
+        // Nothing starts against a database or NATS that is not ready.
+        let depends = &spec["depends_on"];
+        for (url, needed) in [
+            ("DATABASE_URL", true),
+            ("NATS_URL", reads.contains("NATS_URL")),
+        ] {
+            if !needed {
+                continue;
+            }
+            let host = deployed
+                .url_host(url)
+                .unwrap_or_else(|| panic!("{name}: {url} must be set in compose"));
+            assert!(
+                compose_service(&host)["healthcheck"].is_mapping(),
+                "{name}: {url} names {host}, which needs a healthcheck"
+            );
+            assert_eq!(
+                depends[host.as_str()]["condition"].as_str(),
+                Some("service_healthy"),
+                "{name}: depends_on {host} (its {url}) with condition service_healthy"
+            );
+        }
+        for (dependency, condition) in depends.as_mapping().into_iter().flatten() {
+            assert_eq!(
+                condition["condition"].as_str(),
+                Some("service_healthy"),
+                "{name}: depends_on {dependency:?} waits for it to be healthy"
+            );
+        }
+
+        let database = deployed
+            .database_name()
+            .unwrap_or_else(|| panic!("{name}: DATABASE_URL names a database"));
+        assert!(
+            init_sql.contains(&format!("CREATE DATABASE {database};")),
+            "{name}: deploy/postgres/init-databases.sql creates its database {database}"
+        );
+        assert!(
+            databases.insert(database.clone()),
+            "{name}: its database {database} is its own"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// deploy/k8s
+
+/// The manifests as `kubectl kustomize deploy/k8s` renders them.
+fn manifests() -> &'static [Value] {
+    static RENDERED: OnceLock<Vec<Value>> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let dir = root().join("deploy/k8s");
+        let output = std::process::Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&dir)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "this test renders deploy/k8s with `kubectl kustomize`, and kubectl could \
+                     not be run ({e}); install kubectl (v1.27 or later) and put it on PATH"
+                )
+            });
+        assert!(
+            output.status.success(),
+            "kubectl kustomize deploy/k8s failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut docs = vec![String::new()];
+        for line in text.lines() {
+            if line == "---" {
+                docs.push(String::new());
+            } else if let Some(doc) = docs.last_mut() {
+                doc.push_str(line);
+                doc.push('\n');
+            }
+        }
+        docs.iter()
+            .map(|doc| {
+                serde_norway::from_str::<Value>(doc)
+                    .unwrap_or_else(|e| panic!("parsing the rendered manifests: {e}"))
+            })
+            .filter(|doc| !doc.is_null())
+            .collect()
+    })
+}
+
+fn resources(kind: &str) -> impl Iterator<Item = &'static Value> {
+    let kind = kind.to_owned();
+    manifests()
+        .iter()
+        .filter(move |m| m["kind"].as_str() == Some(kind.as_str()))
+}
+
+fn resource(kind: &str, name: &str) -> &'static Value {
+    resources(kind)
+        .find(|m| m["metadata"]["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("deploy/k8s renders no {kind} {name}"))
+}
+
+fn only_container(workload: &'static Value, place: &str) -> &'static Value {
+    let containers = seq(&workload["spec"]["template"]["spec"]["containers"]);
+    assert_eq!(containers.len(), 1, "{place}: one container");
+    &containers[0]
+}
+
+/// A container's environment; secrets read as a placeholder, `$(NAME)` expanded as the kubelet does.
+fn k8s_env(container: &Value, place: &str) -> Deployed {
+    let mut env = BTreeMap::new();
+    let mut referenced = BTreeSet::new();
+    for var in seq(&container["env"]) {
+        let name = str_of(&var["name"]).unwrap_or_default();
+        let value = if let Some(value) = str_of(&var["value"]) {
+            let mut expanded = String::new();
+            let mut rest = value.as_str();
+            while let Some(at) = rest.find("$(") {
+                expanded.push_str(&rest[..at]);
+                let end = rest[at..]
+                    .find(')')
+                    .map(|e| at + e)
+                    .unwrap_or_else(|| panic!("{place}: unclosed $( in {name}"));
+                let inner = &rest[at + 2..end];
+                let known: &String = env
+                    .get(inner)
+                    .unwrap_or_else(|| panic!("{place}: {name} uses $({inner}) before it is set"));
+                expanded.push_str(known);
+                referenced.insert(inner.to_owned());
+                rest = &rest[end + 1..];
+            }
+            expanded.push_str(rest);
+            expanded
+        } else if let Some(secret) = var["valueFrom"]["secretKeyRef"].as_mapping() {
+            let secret = Value::Mapping(secret.clone());
+            format!(
+                "secret-{}-{}",
+                str_of(&secret["name"]).unwrap_or_default(),
+                str_of(&secret["key"]).unwrap_or_default()
+            )
+        } else {
+            panic!("{place}: {name} has neither a value nor a secretKeyRef");
+        };
+        assert!(
+            env.insert(name.clone(), value).is_none(),
+            "{place}: {name} is set twice"
+        );
+    }
+    Deployed {
+        place: place.to_owned(),
+        env,
+        helpers: referenced,
+    }
+}
+
+/// Every secret comes from its Secret (`valueFrom.secretKeyRef`), never from a literal.
+fn assert_secrets_from_secret_refs(container: &Value, place: &str) {
+    for var in seq(&container["env"]) {
+        let name = str_of(&var["name"]).unwrap_or_default();
+        let Some((_, secret)) = SECRETS.iter().find(|(n, _)| *n == name) else {
+            continue;
+        };
+        let reference = &var["valueFrom"]["secretKeyRef"];
+        assert_eq!(
+            (reference["name"].as_str(), reference["key"].as_str()),
+            (Some(*secret), Some(name.as_str())),
+            "{place}: {name} comes from secret {secret}, key {name}"
+        );
+    }
+}
+
+/// A probe's or Service's port, by number or by the container's port name.
+fn resolve_port(port: &Value, container: &Value, place: &str) -> u64 {
+    if let Some(number) = port.as_u64() {
+        return number;
+    }
+    let name = port.as_str().unwrap_or_default();
+    seq(&container["ports"])
+        .iter()
+        .find(|p| p["name"].as_str() == Some(name))
+        .and_then(|p| p["containerPort"].as_u64())
+        .unwrap_or_else(|| panic!("{place}: no container port named {name:?}"))
+}
+
+fn pre_stop_sleep(container: &Value) -> u64 {
+    let pre_stop = &container["lifecycle"]["preStop"];
+    if let Some(seconds) = pre_stop["sleep"]["seconds"].as_u64() {
+        return seconds;
+    }
+    match strings(&pre_stop["exec"]["command"]).as_slice() {
+        [sleep, n] if sleep == "sleep" => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[test]
+fn kubernetes_runs_every_service_with_what_its_code_reads() {
+    let deployments: BTreeSet<String> = resources("Deployment")
+        .filter_map(|d| str_of(&d["metadata"]["name"]))
+        .collect();
+    let expected: BTreeSet<String> = SERVICES.iter().map(|s| s.name.to_owned()).collect();
+    assert_eq!(
+        deployments, expected,
+        "deploy/k8s has one Deployment per service"
+    );
+    let mut database_hosts = BTreeSet::new();
+    for service in SERVICES {
+        let name = service.name;
+        let place = format!("deploy/k8s Deployment {name}");
+        let deployment = resource("Deployment", name);
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = only_container(deployment, &place);
+        assert_eq!(
+            strings(&container["command"]),
+            [name],
+            "{place}: runs its own binary"
+        );
+        assert_eq!(
+            container["image"].as_str(),
+            Some(format!("ticketing-{name}").as_str()),
+            "{place}: its image is its skaffold artifact"
+        );
+        if service.api_prefix.is_some() {
+            assert!(
+                deployment["spec"]["replicas"].as_u64() >= Some(2),
+                "{place}: an HTTP service runs 2 replicas or more"
+            );
+        }
+        let deployed = k8s_env(container, &place);
+        let reads = deployed.reads(service);
+        assert_secrets_from_secret_refs(container, &place);
+        let port = u64::from(deployed.port());
+
+        // Ports and probes.
+        let http_ports: Vec<u64> = seq(&container["ports"])
+            .iter()
+            .filter_map(|p| p["containerPort"].as_u64())
+            .collect();
+        assert_eq!(http_ports, [port], "{place}: the container port is PORT");
+        for (probe, path) in [
+            ("livenessProbe", "/healthz"),
+            ("readinessProbe", "/readyz"),
+            ("startupProbe", "/healthz"),
+        ] {
+            let get = &container[probe]["httpGet"];
+            if probe == "startupProbe" && container[probe].is_null() {
+                continue;
+            }
+            assert_eq!(
+                get["path"].as_str(),
+                Some(path),
+                "{place}: {probe} asks {path}"
+            );
+            assert_eq!(
+                resolve_port(&get["port"], container, &place),
+                port,
+                "{place}: {probe} on PORT"
+            );
+        }
+
+        // Graceful shutdown: the preStop pause plus the services' drain fit in the grace period.
+        let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
+        let needed = pre_stop_sleep(container) + common::server::SHUTDOWN_GRACE.as_secs();
+        assert!(
+            grace > needed,
+            "{place}: terminationGracePeriodSeconds {grace} must exceed preStop + drain = {needed}"
+        );
+
+        // Hardening and resources.
+        let security = &container["securityContext"];
+        assert!(
+            pod["securityContext"]["runAsNonRoot"].as_bool() == Some(true)
+                || security["runAsNonRoot"].as_bool() == Some(true),
+            "{place}: runAsNonRoot"
+        );
+        assert_eq!(
+            security["readOnlyRootFilesystem"].as_bool(),
+            Some(true),
+            "{place}: readOnlyRootFilesystem"
+        );
+        assert_eq!(
+            security["allowPrivilegeEscalation"].as_bool(),
+            Some(false),
+            "{place}: allowPrivilegeEscalation false"
+        );
+        assert!(
+            strings(&security["capabilities"]["drop"]).contains(&"ALL".to_owned()),
+            "{place}: drops ALL capabilities"
+        );
+        for (kind, resource) in [
+            ("requests", "cpu"),
+            ("requests", "memory"),
+            ("limits", "cpu"),
+            ("limits", "memory"),
+        ] {
+            assert!(
+                !container["resources"][kind][resource].is_null(),
+                "{place}: resources.{kind}.{resource} is set"
+            );
+        }
+
+        // Its Service reaches PORT.
+        let svc = resource("Service", name);
+        let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+        for (key, value) in svc["spec"]["selector"].as_mapping().into_iter().flatten() {
+            assert_eq!(
+                &labels[key], value,
+                "deploy/k8s Service {name}: its selector matches the {name} pods"
+            );
+        }
+        let service_ports = seq(&svc["spec"]["ports"]);
+        assert!(
+            !service_ports.is_empty()
+                && service_ports
+                    .iter()
+                    .all(|p| resolve_port(&p["targetPort"], container, &place) == port),
+            "deploy/k8s Service {name}: targets PORT {port}"
+        );
+
+        // Its database is its own server; NATS is a Service of the cluster.
+        let db_host = deployed
+            .url_host("DATABASE_URL")
+            .unwrap_or_else(|| panic!("{place}: DATABASE_URL is set"));
+        resource("Service", &db_host);
+        resource("StatefulSet", &db_host);
+        assert!(
+            database_hosts.insert(db_host.clone()),
+            "{place}: its Postgres {db_host} is its own"
+        );
+        if reads.contains("NATS_URL") {
+            let nats = deployed
+                .url_host("NATS_URL")
+                .unwrap_or_else(|| panic!("{place}: NATS_URL is set"));
+            resource("Service", &nats);
+        }
+    }
+    // Secrets of the stateful parts, too.
+    for statefulset in resources("StatefulSet") {
+        let place = format!(
+            "deploy/k8s StatefulSet {}",
+            str_of(&statefulset["metadata"]["name"]).unwrap_or_default()
+        );
+        assert!(
+            !seq(&statefulset["spec"]["volumeClaimTemplates"]).is_empty(),
+            "{place}: keeps its data on a persistent volume"
+        );
+        assert_secrets_from_secret_refs(only_container(statefulset, &place), &place);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both deployments
+
+#[test]
+fn no_deployment_sets_a_variable_that_nothing_reads() {
+    for service in SERVICES {
+        let name = service.name;
+        let compose = compose_deployed(name);
+        let deployment = resource("Deployment", name);
+        let k8s = k8s_env(
+            only_container(deployment, name),
+            &format!("deploy/k8s Deployment {name}"),
+        );
+        // What the code can read: the union over the configurations we ship (payments reads
+        // STRIPE_KEY only with PAYMENTS_PROVIDER=stripe, as in Kubernetes, not with compose's fake).
+        let readable: BTreeSet<String> = compose
+            .reads(service)
+            .into_iter()
+            .chain(k8s.reads(service))
+            .chain(READ_OUTSIDE_SETTINGS.iter().map(|s| (*s).to_owned()))
+            .collect();
+        for deployed in [&compose, &k8s] {
+            let unread: Vec<&String> = deployed
+                .env
+                .keys()
+                .filter(|k| !readable.contains(*k) && !deployed.helpers.contains(*k))
+                .collect();
+            assert!(
+                unread.is_empty(),
+                "{}: sets {unread:?}, which the {name} service never reads",
+                deployed.place
+            );
+        }
+    }
+}
+
+#[test]
+fn the_gateway_and_the_ingress_route_every_api_prefix() {
+    // deploy/gateway/nginx.conf: `location <prefix> { set $backend <service>:<port>; ... }`.
+    let nginx = read("deploy/gateway/nginx.conf");
+    let mut gateway_routes = BTreeMap::new();
+    for block in nginx.split("location ").skip(1) {
+        let Some((head, body)) = block.split_once('{') else {
+            continue;
+        };
+        let prefix = head
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        let backend = body
+            .split_once("set $backend ")
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(target, _)| target.trim().to_owned());
+        if let Some(backend) = backend {
+            gateway_routes.insert(prefix, backend);
+        }
+    }
+    // The Ingress: ingressClassName nginx, `Prefix` paths to a Service's port.
+    let mut ingress_routes = BTreeMap::new();
+    let ingresses: Vec<&Value> = resources("Ingress").collect();
+    assert!(!ingresses.is_empty(), "deploy/k8s renders an Ingress");
+    for ingress in &ingresses {
+        assert_eq!(
+            ingress["spec"]["ingressClassName"].as_str(),
+            Some("nginx"),
+            "the Ingress is for ingress-nginx"
+        );
+        for rule in seq(&ingress["spec"]["rules"]) {
+            for path in seq(&rule["http"]["paths"]) {
+                assert_eq!(path["pathType"].as_str(), Some("Prefix"));
+                let backend = &path["backend"]["service"];
+                ingress_routes.insert(
+                    str_of(&path["path"]).unwrap_or_default(),
+                    (
+                        str_of(&backend["name"]).unwrap_or_default(),
+                        backend["port"]["number"].as_u64(),
+                    ),
+                );
+            }
+        }
+    }
+
+    let mut prefixes = BTreeSet::new();
+    for service in SERVICES {
+        let Some(prefix) = service.api_prefix else {
+            continue;
+        };
+        let name = service.name;
+        prefixes.insert(prefix.to_owned());
+        let compose_port = compose_deployed(name).port();
+        assert_eq!(
+            gateway_routes.get(prefix),
+            Some(&format!("{name}:{compose_port}")),
+            "deploy/gateway/nginx.conf routes {prefix} to {name}:{compose_port}"
+        );
+        let service_port = seq(&resource("Service", name)["spec"]["ports"])
+            .first()
+            .and_then(|p| p["port"].as_u64());
+        assert_eq!(
+            ingress_routes.get(prefix),
+            Some(&(name.to_owned(), service_port)),
+            "the Ingress routes {prefix} to Service {name} port {service_port:?}"
+        );
+    }
+    let stale = |routes: Vec<&String>| -> Vec<String> {
+        routes
+            .into_iter()
+            .filter(|p| p.starts_with("/api") && !prefixes.contains(*p))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        stale(gateway_routes.keys().collect()),
+        Vec::<String>::new(),
+        "the gateway routes no /api prefix that no service serves"
+    );
+    assert_eq!(
+        stale(ingress_routes.keys().collect()),
+        Vec::<String>::new(),
+        "the Ingress routes no /api prefix that no service serves"
+    );
+}
+
+#[test]
+fn the_image_and_skaffold_build_every_service() {
+    let dockerfile = read("deploy/Dockerfile");
+    let lines: Vec<&str> = dockerfile.lines().map(str::trim).collect();
+    let skaffold = yaml("skaffold.yaml");
+    let artifacts = seq(&skaffold["build"]["artifacts"]);
+    assert!(
+        strings(&skaffold["manifests"]["kustomize"]["paths"]).contains(&"deploy/k8s".to_owned()),
+        "skaffold deploys deploy/k8s with kustomize"
+    );
+    let copied = lines
+        .iter()
+        .find(|l| l.contains("for bin in "))
+        .expect("deploy/Dockerfile copies the binaries in a `for bin in ...` loop");
+    let binaries: BTreeSet<&str> = copied
+        .split("for bin in ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let mut images = BTreeSet::new();
+    for service in SERVICES {
+        let name = service.name;
+        assert!(
+            binaries.contains(name),
+            "deploy/Dockerfile copies the {name} binary into the image"
+        );
+        // `FROM runtime AS <name>` followed by `CMD ["<name>"]`.
+        let stage = lines
+            .iter()
+            .position(|l| *l == format!("FROM runtime AS {name}"))
+            .unwrap_or_else(|| panic!("deploy/Dockerfile has a target {name}"));
+        assert_eq!(
+            lines.get(stage + 1).copied(),
+            Some(format!("CMD [\"{name}\"]").as_str()),
+            "deploy/Dockerfile target {name} runs {name}"
+        );
+        let image = format!("ticketing-{name}");
+        let artifact = artifacts
+            .iter()
+            .find(|a| a["image"].as_str() == Some(image.as_str()))
+            .unwrap_or_else(|| panic!("skaffold.yaml builds {image}"));
+        assert_eq!(
+            (
+                artifact["docker"]["dockerfile"].as_str(),
+                artifact["docker"]["target"].as_str()
+            ),
+            (Some("deploy/Dockerfile"), Some(name)),
+            "skaffold builds {image} from deploy/Dockerfile target {name}"
+        );
+        images.insert(image);
+    }
+    let built: BTreeSet<String> = artifacts
+        .iter()
+        .filter_map(|a| str_of(&a["image"]))
+        .collect();
+    assert_eq!(
+        built, images,
+        "skaffold builds exactly the services' images"
+    );
+}
+
+#[test]
+fn compose_interpolation_follows_compose_rules() {
+    let vars: BTreeMap<String, String> = [("SET", "v"), ("EMPTY", "")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let cases = [
+        ("a-${SET}-b", Ok("a-v-b"), "braced"),
+        ("$SET/x", Ok("v/x"), "bare"),
+        ("$$SET", Ok("$SET"), "escaped dollar"),
+        ("${EMPTY:-d}", Ok("d"), ":- replaces an empty value"),
+        ("${EMPTY-d}", Ok(""), "- keeps an empty value"),
+        ("${UNSET-d}", Ok("d"), "- replaces an unset value"),
+        ("${SET:?need}", Ok("v"), ":? passes a set value"),
+        ("${EMPTY:?need}", Err(()), ":? refuses an empty value"),
+        ("${UNSET?need}", Err(()), "? refuses an unset value"),
+    ];
+    for (text, expected, case) in cases {
+        assert_eq!(
+            interpolate(text, &vars).map_err(drop),
+            expected.map(str::to_owned),
+            "{case}: {text}"
+        );
+    }
+}
