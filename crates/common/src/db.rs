@@ -55,6 +55,16 @@ pub async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::R
     Ok(())
 }
 
+/// A service's database, ready: connected (created if missing) and migrated.
+pub async fn prepare(
+    settings: &crate::config::DatabaseSettings,
+    service: &Migrator,
+) -> anyhow::Result<PgPool> {
+    let pool = connect(&settings.url, settings.pool_size).await?;
+    migrate(&pool, service).await?;
+    Ok(pool)
+}
+
 /// Runs the shared migrations (the outbox) and the service's own, as one ordered set.
 pub async fn migrate(pool: &PgPool, service: &Migrator) -> anyhow::Result<()> {
     let migrations = COMMON_MIGRATOR

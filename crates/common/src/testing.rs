@@ -373,3 +373,27 @@ impl EventTap {
             .is_err()
     }
 }
+
+/// Settings for a service's database on a test database (a small pool).
+pub fn database_settings(db: &TestDb) -> crate::config::DatabaseSettings {
+    crate::config::DatabaseSettings {
+        url: db.url.clone(),
+        pool_size: 4,
+    }
+}
+
+/// Settings for a service's events on the test NATS server, in `namespace`.
+pub fn events_settings(namespace: &Namespace) -> crate::config::EventsSettings {
+    crate::config::EventsSettings {
+        nats_url: nats_url(),
+        namespace: namespace.clone(),
+    }
+}
+
+/// Serves built services on a free loopback port.
+pub fn serve(parts: Vec<crate::server::ServicePart>) -> crate::server::Running {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a port: {e}"));
+    crate::server::start(listener, parts, 2)
+        .unwrap_or_else(|e| panic!("starting the server: {e:#}"))
+}

@@ -22,15 +22,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects to the service's database (creating it if missing) and migrates it.
 pub async fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    let pool = common::db::connect(&settings.url, settings.pool_size).await?;
-    common::db::migrate(&pool, &MIGRATOR).await?;
-    Ok(pool)
+    common::db::prepare(settings, &MIGRATOR).await
 }
 
 /// Builds the service: no routes of its own, the outbox relay, three listeners and the sweeper.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let pool = prepare_database(&settings.database).await?;
-    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let bus = Bus::from_settings(&settings.events).await?;
     let wakeup = Arc::new(Wakeup::default());
     let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
     let mut part = ServicePart::new("expiration", |_| {})

@@ -31,9 +31,7 @@ pub struct AppState {
 
 /// Connects to the service's database (creating it if missing) and migrates it.
 pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    let pool = common::db::connect(&settings.url, settings.pool_size).await?;
-    common::db::migrate(&pool, &MIGRATOR).await?;
-    Ok(pool)
+    common::db::prepare(settings, &MIGRATOR).await
 }
 
 /// Builds the service with the provider its settings name.
@@ -50,7 +48,7 @@ pub async fn build_with_provider(
     let pool = database(&settings.database)
         .await
         .context("preparing the payments database")?;
-    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let bus = Bus::from_settings(&settings.events).await?;
     let state = AppState {
         pool: pool.clone(),
         provider: provider.clone(),

@@ -34,9 +34,8 @@ impl Settings {
 
 /// Connects and migrates the database, connects to NATS, and returns the service ready to run.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let pool = common::db::connect(&settings.database.url, settings.database.pool_size).await?;
-    common::db::migrate(&pool, &MIGRATOR).await?;
-    let bus = Bus::connect(&settings.events.nats_url, settings.events.namespace.clone()).await?;
+    let pool = common::db::prepare(&settings.database, &MIGRATOR).await?;
+    let bus = Bus::from_settings(&settings.events).await?;
     let (routes_pool, keys) = (pool.clone(), settings.jwt.clone());
     let mut part = ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, routes_pool.clone(), keys.clone())

@@ -84,6 +84,11 @@ impl Bus {
         })
     }
 
+    /// Connects as configured by `NATS_URL` and `EVENTS_NAMESPACE`.
+    pub async fn from_settings(settings: &crate::config::EventsSettings) -> anyhow::Result<Self> {
+        Self::connect(&settings.nats_url, settings.namespace.clone()).await
+    }
+
     pub fn namespace(&self) -> &Namespace {
         &self.namespace
     }

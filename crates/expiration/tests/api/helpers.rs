@@ -1,15 +1,16 @@
 //! Spawns the real expiration service on a fresh database and events namespace, and reads what
 //! it publishes.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use common::OrderId;
 use common::bus::{Bus, Namespace};
-use common::config::{DatabaseSettings, EventsSettings};
 use common::events::{Event, OrderCreated, OrderCreatedTicket, OrderStatus};
-use common::server::{Running, start};
-use common::testing::{Api, EVENTUALLY, TestDb, eventually, nats_url, unique_namespace};
+use common::server::Running;
+use common::testing::{
+    Api, EVENTUALLY, TestDb, database_settings, events_settings, eventually, nats_url, serve,
+    unique_namespace,
+};
 use common::{Price, TicketId, UserId};
 use expiration::sweeper::Wakeup;
 use sqlx::PgPool;
@@ -26,24 +27,18 @@ pub struct TestApp {
 
 pub fn settings(db: &TestDb, namespace: &Namespace) -> expiration::Settings {
     expiration::Settings {
-        database: DatabaseSettings {
-            url: db.url.clone(),
-            pool_size: 4,
-        },
-        events: EventsSettings {
-            nats_url: nats_url(),
-            namespace: namespace.clone(),
-        },
+        database: database_settings(db),
+        events: events_settings(namespace),
     }
 }
 
 /// Starts one replica of the service on `db` and `namespace`.
 pub async fn start_replica(db: &TestDb, namespace: &Namespace) -> Running {
-    let part = expiration::build(settings(db, namespace))
-        .await
-        .expect("building the expiration service");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
-    start(listener, vec![part], 1).expect("starting the server")
+    serve(vec![
+        expiration::build(settings(db, namespace))
+            .await
+            .expect("building the expiration service"),
+    ])
 }
 
 pub async fn spawn() -> TestApp {
@@ -67,12 +62,9 @@ pub async fn spawn() -> TestApp {
 /// A migrated database of the service with nothing running on it, for calling handlers directly.
 pub async fn database() -> (TestDb, PgPool) {
     let db = TestDb::new();
-    let pool = expiration::prepare_database(&DatabaseSettings {
-        url: db.url.clone(),
-        pool_size: 4,
-    })
-    .await
-    .expect("preparing the database");
+    let pool = expiration::prepare_database(&database_settings(&db))
+        .await
+        .expect("preparing the database");
     (db, pool)
 }
 

@@ -1,13 +1,11 @@
 //! Spawns the real orders service on a fresh database and events namespace.
 
-use std::net::TcpListener;
-
 use common::bus::{Bus, Outcome};
-use common::config::{DatabaseSettings, EventsSettings};
 use common::events::{ExpirationComplete, PaymentCreated, TicketCreated, TicketUpdated};
-use common::server::{Running, start};
+use common::server::Running;
 use common::testing::{
-    Api, TestDb, expect_status, jwt_keys, nats_url, token_for, unique_namespace,
+    Api, TestDb, database_settings, events_settings, expect_status, jwt_keys, nats_url, serve,
+    token_for, unique_namespace,
 };
 use common::{OrderId, PaymentId, Price, TicketId, UserId};
 use serde_json::{Value, json};
@@ -25,26 +23,16 @@ pub async fn spawn() -> TestApp {
     let db = TestDb::new();
     let namespace = unique_namespace();
     let settings = orders::Settings {
-        database: DatabaseSettings {
-            url: db.url.clone(),
-            pool_size: 5,
-        },
-        events: EventsSettings {
-            nats_url: nats_url(),
-            namespace: namespace.clone(),
-        },
+        database: database_settings(&db),
+        events: events_settings(&namespace),
         jwt: jwt_keys(),
         order_expiration_seconds: 900,
     };
-    let part = orders::build(settings)
-        .await
-        .expect("building the orders service");
-    let running = start(
-        TcpListener::bind("127.0.0.1:0").expect("port"),
-        vec![part],
-        2,
-    )
-    .expect("starting");
+    let running = serve(vec![
+        orders::build(settings)
+            .await
+            .expect("building the orders service"),
+    ]);
     TestApp {
         api: Api::new(running.url()),
         pool: db.pool().await,

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use common::bus::{Bus, Namespace, Outcome};
 use common::events::{OrderCancelled, OrderCreated, OrderCreatedTicket, OrderStatus, TicketRef};
-use common::server::{Running, start};
-use common::testing::{Api, TEST_JWT_KEY, TestDb, nats_url, token_for, unique_namespace};
+use common::server::Running;
+use common::testing::{Api, TEST_JWT_KEY, TestDb, nats_url, serve, token_for, unique_namespace};
 use common::{OrderId, Price, TicketId, UserId};
 use futures::StreamExt;
 use payments::{FakeProvider, PaymentProvider};
@@ -80,12 +80,7 @@ async fn spawn_app(extra: &[(&str, &str)], provider: Option<Arc<dyn PaymentProvi
         (None, payments::ProviderSettings::Stripe { .. }) => payments::build(settings).await,
     }
     .expect("building the payments service");
-    let running = start(
-        TcpListener::bind("127.0.0.1:0").expect("port"),
-        vec![part],
-        2,
-    )
-    .expect("starting");
+    let running = serve(vec![part]);
     TestApp {
         api: Api::new(running.url()),
         pool: db.pool().await,

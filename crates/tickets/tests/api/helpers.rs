@@ -1,13 +1,11 @@
 //! Spawns the real tickets service on a fresh database and events namespace.
 
-use std::net::TcpListener;
-
 use common::bus::Bus;
-use common::config::{DatabaseSettings, EventsSettings};
 use common::events::{OrderCancelled, OrderCreated, OrderCreatedTicket, OrderStatus, TicketRef};
-use common::server::{Running, start};
+use common::server::Running;
 use common::testing::{
-    Api, TestDb, expect_status, jwt_keys, nats_url, token_for, unique_namespace,
+    Api, TestDb, database_settings, events_settings, expect_status, jwt_keys, nats_url, serve,
+    token_for, unique_namespace,
 };
 use common::{OrderId, Price, TicketId, UserId};
 use serde_json::{Value, json};
@@ -25,21 +23,15 @@ pub async fn spawn() -> TestApp {
     let db = TestDb::new();
     let namespace = unique_namespace();
     let settings = tickets::Settings {
-        database: DatabaseSettings {
-            url: db.url.clone(),
-            pool_size: 4,
-        },
-        events: EventsSettings {
-            nats_url: nats_url(),
-            namespace: namespace.clone(),
-        },
+        database: database_settings(&db),
+        events: events_settings(&namespace),
         jwt: jwt_keys(),
     };
-    let part = tickets::build(settings)
-        .await
-        .expect("building the tickets service");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
-    let running = start(listener, vec![part], 1).expect("starting the server");
+    let running = serve(vec![
+        tickets::build(settings)
+            .await
+            .expect("building the tickets service"),
+    ]);
     TestApp {
         api: Api::new(running.url()),
         pool: db.pool().await,
