@@ -6,7 +6,8 @@ use common::config::{ConfigError, Overlay, Source};
 use common::server::ServicePart;
 
 /// Every service the launcher can run, in start order.
-pub const SERVICES: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
+/// `web` (the storefront, a client of the others' API) comes last.
+pub const SERVICES: &[&str] = &["auth", "tickets", "orders", "expiration", "payments", "web"];
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ticketing";
 /// The JWT key used when `JWT_KEY` is unset: for a laptop only, and the log says so.
@@ -60,6 +61,16 @@ pub fn local_defaults(env: &dyn Source) -> Overlay<'_> {
         .default("JWT_KEY", DEVELOPMENT_JWT_KEY)
         .default("COOKIE_SECURE", "false")
         .default("PAYMENTS_PROVIDER", "fake")
+        .default("API_BASE_URL", local_api_base_url(env))
+}
+
+/// The storefront calls the API on the launcher's own port.
+fn local_api_base_url(env: &dyn Source) -> String {
+    let port = env
+        .get("PORT")
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(common::config::DEFAULT_PORT);
+    format!("http://127.0.0.1:{port}")
 }
 
 async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> {
@@ -69,6 +80,7 @@ async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> 
         "orders" => orders::build(orders::Settings::from_source(src)?).await,
         "expiration" => expiration::build(expiration::Settings::from_source(src)?).await,
         "payments" => payments::build(payments::Settings::from_source(src)?).await,
+        "web" => web::build(web::Settings::from_source(src)?).await,
         other => anyhow::bail!("unknown service {other}"),
     }
 }

@@ -74,11 +74,15 @@ impl Stack {
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
+        // The storefront (if running) calls the API on this stack's own port, as in local mode.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+        let address = listener.local_addr().expect("address");
+        env.entry("API_BASE_URL".to_owned())
+            .or_insert_with(|| format!("http://{address}"));
         let src = ticketing::local_defaults(&env);
         let parts = ticketing::build(services, &src)
             .await
             .expect("building the services");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("port");
         let running = common::server::start(listener, parts, 2).expect("starting");
         Self {
             api: Api::new(running.url()),

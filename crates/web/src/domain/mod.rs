@@ -1,0 +1,8 @@
+//! What the pages show, computed from API data: money, times, order states, form errors and
+//! safe redirect targets. No actix, no HTTP; unit-tested in place.
+
+pub mod errors;
+pub mod money;
+pub mod next;
+pub mod status;
+pub mod when;

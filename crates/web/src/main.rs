@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    common::server::run_binary(web::Settings::from_source, web::build)
+}

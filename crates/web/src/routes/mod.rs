@@ -1,0 +1,144 @@
+//! Every page of the storefront. GET renders; POST (the only way anything changes) is checked
+//! for a same-site origin first, calls the API, and redirects (post/redirect/get).
+
+mod assets;
+mod auth;
+mod edit;
+mod order;
+mod orders;
+mod pay;
+mod purchase;
+mod sell;
+mod ticket;
+mod tickets;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
+
+use crate::api::{Api, Failure, Session, User};
+use crate::error::PageError;
+use crate::security::html;
+use crate::views::{Chrome, render};
+
+/// What every handler shares.
+pub struct State {
+    pub api: Api,
+    pub public_origin: Option<String>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
+    cfg.app_data(state)
+        .app_data(
+            web::FormConfig::default()
+                .limit(16 * 1024)
+                .error_handler(|_, _| PageError::NotFound.into()),
+        )
+        .route("/", web::get().to(tickets::list))
+        .route("/tickets/new", web::get().to(sell::form))
+        .route("/tickets/new", web::post().to(sell::submit))
+        .route("/tickets/{id}", web::get().to(ticket::show))
+        .route("/tickets/{id}/purchase", web::post().to(purchase::purchase))
+        .route("/tickets/{id}/edit", web::get().to(edit::form))
+        .route("/tickets/{id}/edit", web::post().to(edit::submit))
+        .route("/orders", web::get().to(orders::list))
+        .route("/orders/{id}", web::get().to(order::show))
+        .route("/orders/{id}/pay", web::post().to(pay::pay))
+        .route("/auth/signin", web::get().to(auth::sign_in_form))
+        .route("/auth/signin", web::post().to(auth::sign_in))
+        .route("/auth/signup", web::get().to(auth::sign_up_form))
+        .route("/auth/signup", web::post().to(auth::sign_up))
+        .route("/auth/signout", web::post().to(auth::sign_out))
+        .route("/static/app.css", web::get().to(assets::stylesheet))
+        .route("/static/app.js", web::get().to(assets::script));
+}
+
+/// The visitor of a page: their forwarded session, who they are (asked of the API), and where
+/// they are (for "sign in and come back").
+pub struct Visitor {
+    pub session: Session,
+    pub user: Option<User>,
+    pub here: String,
+}
+
+impl Visitor {
+    pub fn chrome(&self) -> Chrome {
+        Chrome::new(self.user.as_ref(), &self.here)
+    }
+
+    /// The signed-in user, or a redirect to sign in and come back to `next`.
+    pub fn require(&self, next: &str) -> Result<&User, PageError> {
+        self.user.as_ref().ok_or_else(|| PageError::SignIn {
+            next: next.to_owned(),
+        })
+    }
+
+    /// The page for a failed API call made for this visitor.
+    pub fn fail(&self, failure: Failure) -> PageError {
+        PageError::from_failure(failure, self.user.is_some(), &self.here)
+    }
+}
+
+impl FromRequest for Visitor {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<State>>().cloned();
+        let session = Session(
+            req.cookie(common::session::COOKIE_NAME)
+                .map(|c| c.value().to_owned())
+                .filter(|v| !v.is_empty()),
+        );
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                PageError::Unavailable(anyhow::anyhow!("web State missing from app data"))
+            })?;
+            let user = state
+                .api
+                .current_user(&session)
+                .await
+                .map_err(|f| PageError::Unavailable(f.into()))?;
+            Ok(Visitor {
+                session,
+                user,
+                here,
+            })
+        })
+    }
+}
+
+/// A page answer.
+pub fn page(status: actix_web::http::StatusCode, page: &impl askama::Template) -> HttpResponse {
+    html(status, render(page))
+}
+
+/// A path id that is not an id is an unknown page.
+pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, PageError> {
+    text.parse().map_err(|_| PageError::NotFound)
+}
+
+/// Relays the `Set-Cookie` headers of an API answer (a new or cleared session) to the browser.
+pub fn with_cookies(
+    mut response: HttpResponse,
+    cookies: &[reqwest::header::HeaderValue],
+) -> HttpResponse {
+    for cookie in cookies {
+        if let Ok(value) = header::HeaderValue::from_bytes(cookie.as_bytes()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The status a re-rendered form answers with: the API's, for its refusals.
+pub fn status_of(status: u16) -> actix_web::http::StatusCode {
+    actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST)
+}

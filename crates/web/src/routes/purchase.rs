@@ -1,0 +1,34 @@
+//! `POST /tickets/{id}/purchase`: orders the ticket (holding it) and goes to the order.
+
+use actix_web::{HttpResponse, web};
+use common::TicketId;
+
+use super::{State, Visitor, page, parse_id, status_of};
+use crate::api::{Failure, patiently};
+use crate::domain::errors::FormErrors;
+use crate::error::PageError;
+use crate::security::{SameOrigin, see_other};
+use crate::views::TicketPage;
+
+#[tracing::instrument(skip_all, fields(ticket = %id))]
+pub async fn purchase(
+    _: SameOrigin,
+    visitor: Visitor,
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id: TicketId = parse_id(&id)?;
+    let here = format!("/tickets/{id}");
+    visitor.require(&here)?;
+    let ticket = state.api.ticket(id).await.map_err(|f| visitor.fail(f))?;
+    // A ticket listed a moment ago may not have reached the orders service yet.
+    match patiently(|| state.api.create_order(&visitor.session, id)).await {
+        Ok(order) => Ok(see_other(&format!("/orders/{}", order.id))),
+        Err(Failure::Refused { status, messages }) if status == 400 => {
+            let view = TicketPage::from_api(visitor.chrome(), &ticket, visitor.user.as_ref())
+                .with_errors(FormErrors::from_api(&messages, &[]));
+            Ok(page(status_of(status), &view))
+        }
+        Err(failure) => Err(PageError::from_failure(failure, true, &here)),
+    }
+}
