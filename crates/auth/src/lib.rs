@@ -16,6 +16,9 @@ use sqlx::PgPool;
 
 pub use config::Settings;
 
+/// Where the service's routes live.
+pub const API_PREFIX: &str = "/api/users";
+
 /// The service's own migrations (the users table), run after common's.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -12,6 +12,9 @@ use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_
 use common::server::ServicePart;
 use common::session::JwtKeys;
 
+/// Where the service's routes live.
+pub const API_PREFIX: &str = "/api/orders";
+
 pub const NAME: &str = "orders";
 pub const DEFAULT_ORDER_EXPIRATION_SECONDS: u32 = 900;
 

@@ -20,6 +20,9 @@ use sqlx::PgPool;
 pub use config::{ProviderSettings, Settings};
 pub use provider::{FakeProvider, PaymentProvider, StripeProvider};
 
+/// Where the service's routes live.
+pub const API_PREFIX: &str = "/api/payments";
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// What the routes share.

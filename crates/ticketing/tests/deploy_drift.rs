@@ -25,17 +25,17 @@ struct Service {
 const SERVICES: &[Service] = &[
     Service {
         name: "auth",
-        api_prefix: Some("/api/users"),
+        api_prefix: Some(auth::API_PREFIX),
         settings: |src| auth::Settings::from_source(src).map(drop),
     },
     Service {
         name: "tickets",
-        api_prefix: Some("/api/tickets"),
+        api_prefix: Some(tickets::API_PREFIX),
         settings: |src| tickets::Settings::from_source(src).map(drop),
     },
     Service {
         name: "orders",
-        api_prefix: Some("/api/orders"),
+        api_prefix: Some(orders::API_PREFIX),
         settings: |src| orders::Settings::from_source(src).map(drop),
     },
     Service {
@@ -45,7 +45,7 @@ const SERVICES: &[Service] = &[
     },
     Service {
         name: "payments",
-        api_prefix: Some("/api/payments"),
+        api_prefix: Some(payments::API_PREFIX),
         settings: |src| payments::Settings::from_source(src).map(drop),
     },
 ];

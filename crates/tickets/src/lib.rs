@@ -11,6 +11,9 @@ use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_
 use common::server::ServicePart;
 use common::session::JwtKeys;
 
+/// Where the service's routes live.
+pub const API_PREFIX: &str = "/api/tickets";
+
 pub const NAME: &str = "tickets";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

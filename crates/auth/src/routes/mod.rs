@@ -15,7 +15,7 @@ use crate::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.service(
-        web::scope("/api/users")
+        web::scope(crate::API_PREFIX)
             .app_data(web::Data::new(state.keys.clone()))
             .app_data(web::Data::new(state))
             .route("/signup", web::post().to(signup::signup))

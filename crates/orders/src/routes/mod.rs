@@ -19,7 +19,7 @@ pub struct State {
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys) {
     cfg.service(
-        web::scope("/api/orders")
+        web::scope(crate::API_PREFIX)
             .app_data(web::Data::new(state))
             .app_data(web::Data::new(keys))
             .route("", web::post().to(create::create))

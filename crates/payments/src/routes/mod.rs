@@ -9,7 +9,7 @@ use crate::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState, keys: JwtKeys) {
     cfg.service(
-        web::scope("/api/payments")
+        web::scope(crate::API_PREFIX)
             .app_data(web::Data::new(keys))
             .app_data(web::Data::new(state))
             .route("", web::post().to(create::create)),

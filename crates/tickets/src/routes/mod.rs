@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys) {
     cfg.service(
-        web::scope("/api/tickets")
+        web::scope(crate::API_PREFIX)
             .app_data(web::Data::new(pool))
             .app_data(web::Data::new(keys))
             .route("", web::post().to(create::create))
