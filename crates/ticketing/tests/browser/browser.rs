@@ -136,6 +136,19 @@ impl Browser {
         std::fs::write(&file, png).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
 
+    /// A screenshot at a phone's width (390x844), then back to the desktop size.
+    pub async fn phone_shot(&self, name: &str) {
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("phone size");
+        self.shot(name).await;
+        self.client
+            .set_window_size(1280, 800)
+            .await
+            .expect("desktop size");
+    }
+
     /// Saves the current page as a committed README screenshot when `UPDATE_SCREENSHOTS=1`.
     pub async fn readme_shot(&self, name: &str) {
         if std::env::var("UPDATE_SCREENSHOTS").as_deref() != Ok("1") {

@@ -46,6 +46,7 @@ async fn a_buyer_purchases_and_pays_and_the_ticket_leaves_the_shop() {
     buyer.wait_for_text(TITLE).await;
     buyer.wait_for_text("$28.50 USD").await;
     buyer.shot("tickets").await;
+    buyer.phone_shot("tickets-phone").await;
     buyer.readme_shot("tickets").await;
 
     buyer.click_link(TITLE).await;
@@ -61,6 +62,7 @@ async fn a_buyer_purchases_and_pays_and_the_ticket_leaves_the_shop() {
     );
     buyer.shot("order").await;
     buyer.readme_shot("order").await;
+    buyer.phone_shot("order-phone").await;
     assert!(buyer.text().await.contains("Awaiting payment"));
 
     buyer.click("input[value=tok_visa]").await;
