@@ -15,40 +15,51 @@ use common::config::{ConfigError, HostSettings, Recorder, Source};
 use common::telemetry::LogFormat;
 use serde_norway::Value;
 
-/// A deployed service: how it reads its settings and the `/api` prefix it serves (SPEC §1).
+/// A deployed service: how it reads its settings and the path prefix the gateway and the Ingress
+/// route to it: its `/api` prefix (SPEC §1), `/` for the storefront, none for a service without
+/// public routes.
 struct Service {
     name: &'static str,
-    api_prefix: Option<&'static str>,
+    route: Option<&'static str>,
     settings: fn(&dyn Source) -> Result<(), ConfigError>,
 }
 
 const SERVICES: &[Service] = &[
     Service {
         name: "auth",
-        api_prefix: Some(auth::API_PREFIX),
+        route: Some(auth::API_PREFIX),
         settings: |src| auth::Settings::from_source(src).map(drop),
     },
     Service {
         name: "tickets",
-        api_prefix: Some(tickets::API_PREFIX),
+        route: Some(tickets::API_PREFIX),
         settings: |src| tickets::Settings::from_source(src).map(drop),
     },
     Service {
         name: "orders",
-        api_prefix: Some(orders::API_PREFIX),
+        route: Some(orders::API_PREFIX),
         settings: |src| orders::Settings::from_source(src).map(drop),
     },
     Service {
         name: "expiration",
-        api_prefix: None,
+        route: None,
         settings: |src| expiration::Settings::from_source(src).map(drop),
     },
     Service {
         name: "payments",
-        api_prefix: Some(payments::API_PREFIX),
+        route: Some(payments::API_PREFIX),
         settings: |src| payments::Settings::from_source(src).map(drop),
     },
+    Service {
+        name: "web",
+        // Every path outside the /api prefixes (the longest prefix wins in both routers).
+        route: Some(WEB_ROUTE),
+        settings: |src| web::Settings::from_source(src).map(drop),
+    },
 ];
+
+/// The storefront's catch-all prefix: it serves every path outside `/api`, `/healthz`, `/readyz`.
+const WEB_ROUTE: &str = "/";
 
 /// Set for every service although no `Settings` reads it: tracing's `EnvFilter` does.
 const READ_OUTSIDE_SETTINGS: &[&str] = &["RUST_LOG"];
@@ -323,7 +334,7 @@ fn compose_runs_every_service_with_what_its_code_reads() {
         // Nothing starts against a database or NATS that is not ready.
         let depends = &spec["depends_on"];
         for (url, needed) in [
-            ("DATABASE_URL", true),
+            ("DATABASE_URL", reads.contains("DATABASE_URL")),
             ("NATS_URL", reads.contains("NATS_URL")),
         ] {
             if !needed {
@@ -350,6 +361,17 @@ fn compose_runs_every_service_with_what_its_code_reads() {
             );
         }
 
+        // The storefront calls the API through a service of this file (the gateway).
+        if reads.contains("API_BASE_URL") {
+            let host = deployed
+                .url_host("API_BASE_URL")
+                .unwrap_or_else(|| panic!("{name}: API_BASE_URL must be set in compose"));
+            compose_service(&host);
+        }
+
+        if !reads.contains("DATABASE_URL") {
+            continue;
+        }
         let database = deployed
             .database_name()
             .unwrap_or_else(|| panic!("{name}: DATABASE_URL names a database"));
@@ -540,7 +562,7 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             Some(format!("ticketing-{name}").as_str()),
             "{place}: its image is its skaffold artifact"
         );
-        if service.api_prefix.is_some() {
+        if service.route.is_some() {
             assert!(
                 deployment["spec"]["replicas"].as_u64() >= Some(2),
                 "{place}: an HTTP service runs 2 replicas or more"
@@ -637,7 +659,35 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             "deploy/k8s Service {name}: targets PORT {port}"
         );
 
+        // The storefront reaches the API from inside the cluster: through a Service of these
+        // manifests, or through the ingress controller's Service, whose requests (Host: that
+        // Service's name) only match Ingress rules that name no host.
+        if reads.contains("API_BASE_URL") {
+            let api = deployed
+                .url_host("API_BASE_URL")
+                .unwrap_or_else(|| panic!("{place}: API_BASE_URL is set"));
+            let ours = resources("Service").any(|s| s["metadata"]["name"].as_str() == Some(&api));
+            assert!(
+                ours || api.ends_with(".svc.cluster.local"),
+                "{place}: API_BASE_URL names {api}, which is not an in-cluster Service address"
+            );
+            if !ours {
+                for ingress in resources("Ingress") {
+                    assert!(
+                        seq(&ingress["spec"]["rules"])
+                            .iter()
+                            .all(|rule| rule["host"].is_null()),
+                        "{place}: API_BASE_URL goes through the ingress controller ({api}), so \
+                         the Ingress rules must not name a host (or override API_BASE_URL)"
+                    );
+                }
+            }
+        }
+
         // Its database is its own server; NATS is a Service of the cluster.
+        if !reads.contains("DATABASE_URL") {
+            continue;
+        }
         let db_host = deployed
             .url_host("DATABASE_URL")
             .unwrap_or_else(|| panic!("{place}: DATABASE_URL is set"));
@@ -705,7 +755,7 @@ fn no_deployment_sets_a_variable_that_nothing_reads() {
 }
 
 #[test]
-fn the_gateway_and_the_ingress_route_every_api_prefix() {
+fn the_gateway_and_the_ingress_route_every_api_prefix_and_the_rest_to_web() {
     // deploy/gateway/nginx.conf: `location <prefix> { set $backend <service>:<port>; ... }`.
     let nginx = read("deploy/gateway/nginx.conf");
     let mut gateway_routes = BTreeMap::new();
@@ -751,9 +801,10 @@ fn the_gateway_and_the_ingress_route_every_api_prefix() {
         }
     }
 
+    // Each /api prefix to its service, and `/` (everything else) to the storefront.
     let mut prefixes = BTreeSet::new();
     for service in SERVICES {
-        let Some(prefix) = service.api_prefix else {
+        let Some(prefix) = service.route else {
             continue;
         };
         let name = service.name;
