@@ -1,0 +1,283 @@
+//! The system under test: each service a child process on its own loopback port and its own fresh
+//! database, all on one events namespace; so the harness can `kill -9` one and read its RSS.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use sqlx::PgPool;
+use tokio::process::{Child, Command};
+
+use crate::cli::{Launch, Options};
+use crate::nats::PrivateNats;
+
+/// What a scenario needs started.
+pub struct Config {
+    pub services: &'static [&'static str],
+    pub hold_seconds: u32,
+    pub private_nats: bool,
+    /// Start one service after the other, so each start-up time is its own (footprint);
+    /// otherwise all start at once.
+    pub one_by_one: bool,
+}
+
+/// The services every scenario drives (auth is not needed: sessions are signed JWTs).
+pub const CORE: &[&str] = &["tickets", "orders", "expiration", "payments"];
+pub const ALL: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
+
+struct Proc {
+    child: Child,
+    port: u16,
+}
+
+pub struct System {
+    pub base: String,
+    pub namespace: String,
+    pub jwt_key: String,
+    pub nats_url: String,
+    pub nats: Option<PrivateNats>,
+    /// spawn → first 200 from `/readyz`, per service, at the first start (fresh database).
+    pub first_ready: BTreeMap<&'static str, Duration>,
+    procs: BTreeMap<&'static str, Proc>,
+    pools: BTreeMap<&'static str, PgPool>,
+    options: Options,
+    hold_seconds: u32,
+    http: reqwest::Client,
+}
+
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl System {
+    pub async fn start(options: &Options, config: Config) -> anyhow::Result<Self> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let nats = if config.private_nats {
+            Some(PrivateNats::start().await?)
+        } else {
+            None
+        };
+        let nats_url = nats.as_ref().map(PrivateNats::url).unwrap_or_else(|| {
+            std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+        });
+        std::fs::create_dir_all(options.out_dir.join("logs"))?;
+        let mut system = Self {
+            base: format!("loadgen_{}", &id[..12]),
+            namespace: format!("loadgen_{}", &id[..12]),
+            jwt_key: format!("loadgen-{id}-{}", uuid::Uuid::new_v4().simple()),
+            nats_url,
+            nats,
+            first_ready: BTreeMap::new(),
+            procs: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            options: options.clone(),
+            hold_seconds: config.hold_seconds,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()?,
+        };
+        if config.one_by_one {
+            for service in config.services {
+                let took = system.spawn(service, free_port()?).await?;
+                system.first_ready.insert(service, took);
+            }
+        } else {
+            let started = Instant::now();
+            for service in config.services {
+                system.launch(service, free_port()?)?;
+            }
+            for service in config.services {
+                system.wait_ready(service, Duration::from_secs(60)).await?;
+                system.first_ready.insert(service, started.elapsed());
+            }
+        }
+        for service in config.services {
+            let pool = common::db::connect(&system.database_url(service), 3).await?;
+            system.pools.insert(service, pool);
+        }
+        Ok(system)
+    }
+
+    pub fn database_name(&self, service: &str) -> String {
+        format!("{}_{service}", self.base)
+    }
+
+    pub fn database_url(&self, service: &str) -> String {
+        format!("{}/{}", self.options.database_url, self.database_name(service))
+    }
+
+    pub fn url(&self, service: &str) -> String {
+        let port = self.procs.get(service).map(|p| p.port).unwrap_or(1);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// A small pool onto a service's own database (invariant checks).
+    pub fn pool(&self, service: &str) -> anyhow::Result<&PgPool> {
+        self.pools
+            .get(service)
+            .with_context(|| format!("{service} is not running in this scenario"))
+    }
+
+    pub fn services(&self) -> Vec<&'static str> {
+        self.procs.keys().copied().collect()
+    }
+
+    /// Starts `service` on `port` and waits for `/readyz`; returns spawn → ready.
+    async fn spawn(&mut self, service: &'static str, port: u16) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let log_path = self.launch(service, port)?;
+        self.wait_ready(service, Duration::from_secs(60))
+            .await
+            .with_context(|| format!("{service} (log: {})", log_path.display()))?;
+        Ok(started.elapsed())
+    }
+
+    /// Spawns `service` on `port`, its output appended to its log file (returned).
+    fn launch(&mut self, service: &'static str, port: u16) -> anyhow::Result<PathBuf> {
+        let log_path = self
+            .options
+            .out_dir
+            .join("logs")
+            .join(format!("{}-{service}.log", self.base));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
+        let mut command = match &self.options.launch {
+            Launch::Binaries(dir) => {
+                let mut c = Command::new(dir.join(service));
+                c.env("DATABASE_URL", self.database_url(service));
+                c
+            }
+            Launch::SelfServe(exe) => {
+                let mut c = Command::new(exe);
+                c.arg("serve")
+                    .env("TICKETING_SERVICES", service)
+                    .env("DATABASE_URL", format!("{}/{}", self.options.database_url, self.base));
+                c
+            }
+        };
+        command
+            .env("PORT", port.to_string())
+            .env("NATS_URL", &self.nats_url)
+            .env("EVENTS_NAMESPACE", &self.namespace)
+            .env("JWT_KEY", &self.jwt_key)
+            .env("ORDER_EXPIRATION_SECONDS", self.hold_seconds.to_string())
+            .env("DATABASE_POOL_SIZE", self.options.pool.to_string())
+            .env("HTTP_WORKERS", "2")
+            .env("PAYMENTS_PROVIDER", "fake")
+            .env("COOKIE_SECURE", "false")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", std::env::var("LOADGEN_RUST_LOG").unwrap_or("warn".into()))
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {service}"))?;
+        self.procs.insert(service, Proc { child, port });
+        Ok(log_path)
+    }
+
+    /// Polls `/readyz` every 5 ms until it answers 200.
+    pub async fn wait_ready(&mut self, service: &str, limit: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        let url = format!("{}/readyz", self.url(service));
+        loop {
+            if let Ok(response) = self.http.get(&url).send().await
+                && response.status() == 200
+            {
+                return Ok(());
+            }
+            if let Some(proc) = self.procs.get_mut(service)
+                && let Ok(Some(status)) = proc.child.try_wait()
+            {
+                bail!("{service} exited during start-up: {status}");
+            }
+            if Instant::now() > deadline {
+                bail!("{service} not ready after {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// `kill -9`, and wait until the process is gone.
+    pub async fn kill9(&mut self, service: &str) -> anyhow::Result<()> {
+        let proc = self
+            .procs
+            .get_mut(service)
+            .with_context(|| format!("{service} is not running"))?;
+        proc.child.start_kill()?;
+        proc.child.wait().await?;
+        Ok(())
+    }
+
+    /// Starts `service` again on its port and database; returns spawn → ready.
+    pub async fn restart(&mut self, service: &'static str) -> anyhow::Result<Duration> {
+        let port = self
+            .procs
+            .get(service)
+            .map(|p| p.port)
+            .with_context(|| format!("{service} was never started"))?;
+        self.kill9(service).await?;
+        self.spawn(service, port).await
+    }
+
+    /// Resident set size of the service's process, from `/proc/<pid>/status` (KiB).
+    pub fn rss_kib(&self, service: &str) -> Option<u64> {
+        let pid = self.procs.get(service)?.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// `VACUUM ANALYZE` every service database (autovacuum is off on this server).
+    pub async fn vacuum(&self) -> anyhow::Result<()> {
+        for pool in self.pools.values() {
+            sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Kills the processes and drops the databases (unless `--keep`).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let names: Vec<&'static str> = self.procs.keys().copied().collect();
+        for name in &names {
+            let _ = self.kill9(name).await;
+        }
+        for (_, pool) in std::mem::take(&mut self.pools) {
+            pool.close().await;
+        }
+        if let Some(mut nats) = self.nats.take() {
+            nats.kill().await;
+        }
+        if !self.options.keep {
+            let names: Vec<String> = names.iter().map(|s| self.database_name(s)).collect();
+            drop_databases(&self.options.database_url, &names).await?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn drop_databases(server: &str, names: &[String]) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+    for name in names {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut admin)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Where services' logs and results go.
+pub fn out_file(options: &Options, scenario: &str) -> PathBuf {
+    options.out_dir.join(format!("{scenario}.json"))
+}
