@@ -29,7 +29,10 @@ pub enum Outcome {
 pub const MAX_DELIVERIES: i64 = 25;
 /// Messages of one subject handled at once by one process.
 const CONCURRENCY: usize = 32;
-const ACK_WAIT: Duration = Duration::from_secs(30);
+/// How long a delivered message may stay unacknowledged before JetStream redelivers it, e.g. after
+/// the process that pulled it died. Handlers are short transactions and idempotent, so a short wait
+/// recovers quickly and an occasional early redelivery is harmless.
+const ACK_WAIT: Duration = Duration::from_secs(5);
 
 type Handle = Arc<
     dyn Fn(&[u8]) -> Result<BoxFuture<'static, anyhow::Result<Outcome>>, serde_json::Error>
