@@ -31,6 +31,11 @@ pub struct AppState {
     pub cookie_secure: bool,
 }
 
+/// The service's OpenAPI document (its `/api/users` routes).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::ApiDoc as utoipa::OpenApi>::openapi()
+}
+
 /// Connects and migrates the database, then returns the service ready to be started.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let pool = common::db::connect(&settings.database.url, settings.database.pool_size)

@@ -6,10 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
 use serde::Serialize;
 
 /// One entry of the `errors` array.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErrorItem {
+    /// What went wrong, for people.
+    #[schema(example = "Title is required")]
     pub message: String,
+    /// The failing input field; present only for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "title", value_type = String)]
     pub field: Option<String>,
 }
 
@@ -87,9 +91,11 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
-    errors: Vec<ErrorItem>,
+/// The body of every error response (SPEC §2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    #[schema(min_items = 1)]
+    pub errors: Vec<ErrorItem>,
 }
 
 impl ResponseError for ApiError {

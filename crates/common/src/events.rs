@@ -23,7 +23,19 @@ pub const ALL_SUBJECTS: [&str; 7] = [
 ];
 
 /// An order's status, shared by orders (the owner) and payments (the replica).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+)]
 #[sqlx(type_name = "text")]
 pub enum OrderStatus {
     #[serde(rename = "created")]
@@ -40,7 +52,7 @@ pub enum OrderStatus {
     Complete,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketCreated {
     pub id: TicketId,
@@ -54,7 +66,7 @@ impl Event for TicketCreated {
     const SUBJECT: &'static str = "ticket.created";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketUpdated {
     pub id: TicketId,
@@ -69,14 +81,14 @@ impl Event for TicketUpdated {
     const SUBJECT: &'static str = "ticket.updated";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreatedTicket {
     pub id: TicketId,
     pub price: Price,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreated {
     pub id: OrderId,
@@ -84,6 +96,7 @@ pub struct OrderCreated {
     pub status: OrderStatus,
     pub user_id: UserId,
     #[serde(with = "crate::timestamp")]
+    #[schemars(schema_with = "crate::timestamp::json_schema")]
     pub expires_at: OffsetDateTime,
     pub ticket: OrderCreatedTicket,
 }
@@ -92,12 +105,12 @@ impl Event for OrderCreated {
     const SUBJECT: &'static str = "order.created";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TicketRef {
     pub id: TicketId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
     pub id: OrderId,
@@ -109,7 +122,7 @@ impl Event for OrderCancelled {
     const SUBJECT: &'static str = "order.cancelled";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExpirationComplete {
     pub order_id: OrderId,
@@ -119,7 +132,7 @@ impl Event for ExpirationComplete {
     const SUBJECT: &'static str = "expiration.complete";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentCreated {
     pub id: PaymentId,
@@ -131,7 +144,7 @@ impl Event for PaymentCreated {
     const SUBJECT: &'static str = "payment.created";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRefunded {
     pub id: PaymentId,

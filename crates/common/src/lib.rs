@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod ids;
 pub mod money;
+pub mod openapi;
 pub mod server;
 pub mod session;
 pub mod telemetry;

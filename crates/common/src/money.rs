@@ -137,6 +137,34 @@ impl Serialize for Price {
     }
 }
 
+/// In documents: a number in major units, as rendered.
+impl utoipa::PartialSchema for Price {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::price_schema().into()
+    }
+}
+
+impl utoipa::ToSchema for Price {}
+
+impl schemars::JsonSchema for Price {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Price".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": MAX_CENTS / 100,
+            "description": "Major units (dollars) with at most 2 decimal places.",
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Price {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;

@@ -16,11 +16,13 @@ use crate::ids::UserId;
 pub const COOKIE_NAME: &str = "session";
 
 /// The JWT claims of SPEC §2.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claims {
     pub id: UserId,
     pub email: String,
+    /// Issued at (Unix seconds).
     pub iat: i64,
+    /// Expires at (Unix seconds).
     pub exp: i64,
 }
 

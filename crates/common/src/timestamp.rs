@@ -26,6 +26,11 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D:
     OffsetDateTime::parse(&text, &Rfc3339).map_err(serde::de::Error::custom)
 }
 
+/// The JSON Schema of a timestamp field (`#[schemars(schema_with = "crate::timestamp::json_schema")]`).
+pub fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "format": "date-time"})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 /// The replica's view of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = OrderTicket)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
     pub id: TicketId,
@@ -31,13 +32,16 @@ pub struct Order {
 }
 
 /// An order with its ticket embedded, as rendered (SPEC §3 order JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Order)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: OrderId,
     pub user_id: UserId,
     pub status: OrderStatus,
+    /// When the hold ends (RFC 3339, milliseconds, `Z`).
     #[serde(with = "common::timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-22T10:15:00.000Z")]
     pub expires_at: OffsetDateTime,
     pub version: i64,
     pub ticket: Ticket,

@@ -32,6 +32,11 @@ pub struct AppState {
     pub provider: Arc<dyn PaymentProvider>,
 }
 
+/// The service's OpenAPI document (its `/api/payments` routes).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::ApiDoc as utoipa::OpenApi>::openapi()
+}
+
 /// Connects to the service's database (creating it if missing) and migrates it.
 pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     common::db::prepare(settings, &MIGRATOR).await

@@ -1,6 +1,8 @@
 //! Local mode (SPEC §6): any set of services in one process, on one port, each on its own
 //! database `<base>_<service>` on one Postgres server, all on one NATS.
 
+pub mod contracts;
+
 use anyhow::Context as _;
 use common::config::{ConfigError, Overlay, Source};
 use common::server::ServicePart;
@@ -85,7 +87,8 @@ async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> 
     }
 }
 
-/// Builds the selected services, each on its own database derived from `DATABASE_URL`.
+/// Builds the selected services, each on its own database derived from `DATABASE_URL`, and the
+/// OpenAPI document of their routes at `GET /api/docs/openapi.json`.
 pub async fn build(selection: &[&str], src: &dyn Source) -> anyhow::Result<Vec<ServicePart>> {
     let base = common::config::required(src, "DATABASE_URL")?;
     let mut parts = Vec::with_capacity(selection.len());
@@ -96,6 +99,7 @@ pub async fn build(selection: &[&str], src: &dyn Source) -> anyhow::Result<Vec<S
             .with_context(|| format!("starting the {name} service"))?;
         parts.push(part);
     }
+    parts.push(contracts::docs_part(selection)?);
     Ok(parts)
 }
 

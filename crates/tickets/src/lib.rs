@@ -35,6 +35,11 @@ impl Settings {
     }
 }
 
+/// The service's OpenAPI document (its `/api/tickets` routes).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::ApiDoc as utoipa::OpenApi>::openapi()
+}
+
 /// Connects and migrates the database, connects to NATS, and returns the service ready to run.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let pool = common::db::prepare(&settings.database, &MIGRATOR).await?;

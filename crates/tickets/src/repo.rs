@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 /// A ticket as stored and as rendered (SPEC §3 ticket JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
     pub id: TicketId,
@@ -15,6 +15,7 @@ pub struct Ticket {
     pub price: Price,
     pub user_id: UserId,
     pub version: i64,
+    /// The reserving order, or `null` when the ticket is on sale.
     pub order_id: Option<OrderId>,
 }
 

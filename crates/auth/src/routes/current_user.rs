@@ -2,9 +2,23 @@
 
 use actix_web::HttpResponse;
 use common::session::MaybeUser;
-use serde_json::json;
 
+use super::CurrentUserBody;
+
+/// Who the caller is.
+#[utoipa::path(
+    get,
+    operation_id = "currentUser",
+    path = "/api/users/currentuser",
+    tag = "users",
+    responses(
+        (status = 200, description = "The session's claims, or `null`", body = CurrentUserBody),
+    ),
+    security((), ("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(name = "currentuser", skip_all, fields(signed_in = user.0.is_some()))]
 pub async fn current_user(user: MaybeUser) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "currentUser": user.0 }))
+    HttpResponse::Ok().json(CurrentUserBody {
+        current_user: user.0,
+    })
 }

@@ -7,11 +7,56 @@ mod signup;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use common::session::session_cookie;
+use common::openapi::{ErrorBody, SessionSchemes};
+use common::session::{Claims, session_cookie};
 use common::{ApiError, UserId};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::AppState;
+
+/// The service's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(signup::signup, signin::signin, signout::signout, current_user::current_user),
+    components(schemas(ErrorBody, Credentials)),
+    modifiers(&SessionSchemes),
+    tags((name = "users", description = "Accounts and sessions (SPEC §3 auth)"))
+)]
+pub struct ApiDoc;
+
+/// The body of sign-up and sign-in. Sign-up wants a password of 4 to 20 characters, sign-in a
+/// non-empty one; every failing field is reported at once.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the accepted body; handlers read it as JSON"
+)]
+pub struct Credentials {
+    #[schema(format = Email, example = "buyer@example.com")]
+    email: String,
+    #[schema(min_length = 1, max_length = 20, example = "secret")]
+    password: String,
+}
+
+/// A signed-in user; `token` is the session for `Authorization: Bearer`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub id: UserId,
+    pub email: String,
+    pub token: String,
+}
+
+/// The caller's session, or `null` without a valid one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentUserBody {
+    pub current_user: Option<Claims>,
+}
+
+/// The empty object answered by sign-out.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedOut {}
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.service(
@@ -40,7 +85,11 @@ fn signed_in(
     email: &str,
 ) -> Result<HttpResponse, ApiError> {
     let token = state.keys.issue(id, email)?;
-    let body = json!({"id": id, "email": email, "token": token});
+    let body = SignedIn {
+        id,
+        email: email.to_owned(),
+        token: token.clone(),
+    };
     Ok(HttpResponse::build(status)
         .cookie(session_cookie(
             token,

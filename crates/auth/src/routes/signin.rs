@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use common::openapi::ErrorBody;
 use common::{ApiError, FieldError};
 use serde_json::Value;
 
@@ -12,6 +13,20 @@ use crate::repo;
 /// The one answer for an unknown email and a wrong password alike.
 pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
 
+/// Check a password and issue a new session.
+#[utoipa::path(
+    post,
+    operation_id = "signIn",
+    path = "/api/users/signin",
+    tag = "users",
+    request_body = super::Credentials,
+    responses(
+        (status = 200, description = "Signed in; a new session cookie is set", body = super::SignedIn),
+        (status = 400, description = "Validation failure, \"Invalid credentials\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    )
+)]
 #[tracing::instrument(name = "signin", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signin(
     state: web::Data<AppState>,

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use common::error::on_constraint;
+use common::openapi::ErrorBody;
 use common::{ApiError, FieldError, UserId};
 use serde_json::Value;
 
@@ -12,6 +13,20 @@ use crate::repo;
 
 pub const EMAIL_IN_USE: &str = "Email in use";
 
+/// Create an account and sign it in.
+#[utoipa::path(
+    post,
+    operation_id = "signUp",
+    path = "/api/users/signup",
+    tag = "users",
+    request_body = super::Credentials,
+    responses(
+        (status = 201, description = "Signed up; the session cookie is set", body = super::SignedIn),
+        (status = 400, description = "Validation failure, \"Email in use\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    )
+)]
 #[tracing::instrument(name = "signup", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signup(
     state: web::Data<AppState>,

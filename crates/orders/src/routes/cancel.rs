@@ -1,6 +1,7 @@
 //! `DELETE /api/orders/:id`: the buyer cancels, releasing the ticket.
 
 use actix_web::{HttpResponse, web};
+use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, OrderId};
 
@@ -9,6 +10,22 @@ use crate::domain::{Cancellation, cancellation};
 use crate::lifecycle::cancel_order;
 use crate::repo;
 
+/// The buyer cancels; emits order.cancelled (an already cancelled order is a no-op).
+#[utoipa::path(
+    delete,
+    operation_id = "cancelOrder",
+    path = "/api/orders/{id}",
+    tag = "orders",
+    params(("id" = common::OrderId, Path, description = "The order's id")),
+    responses(
+        (status = 204, description = "Cancelled; empty body"),
+        (status = 400, description = "\"Cannot cancel a completed order\"", body = ErrorBody),
+        (status = 401, description = "Not signed in, or not the buyer", body = ErrorBody),
+        (status = 404, description = "No such order, or a malformed id", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(user = %user.id(), order = %id))]
 pub async fn cancel(
     user: CurrentUser,

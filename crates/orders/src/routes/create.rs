@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
 use common::error::on_constraint;
 use common::events::{OrderCreated, OrderCreatedTicket};
+use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, timestamp};
 use serde_json::Value;
@@ -15,6 +16,23 @@ use crate::repo::{self, OrderView};
 pub const ALREADY_RESERVED: &str = "Ticket is already reserved";
 pub const OWN_TICKET: &str = "Cannot order your own ticket";
 
+/// Reserve a ticket for the hold window; emits order.created.
+#[utoipa::path(
+    post,
+    operation_id = "createOrder",
+    path = "/api/orders",
+    tag = "orders",
+    request_body = super::OrderRequest,
+    responses(
+        (status = 201, description = "The new order: status created, version 0", body = crate::repo::OrderView),
+        (status = 400, description = "Validation failure, \"Ticket is already reserved\", \"Cannot order your own ticket\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "Orders knows no such ticket", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(user = %user.id()))]
 pub async fn create(
     user: CurrentUser,

@@ -6,6 +6,7 @@ mod list;
 mod show;
 
 use actix_web::web;
+use common::openapi::{ErrorBody, SessionSchemes};
 use common::session::JwtKeys;
 use sqlx::PgPool;
 
@@ -15,6 +16,27 @@ pub struct State {
     pub pool: PgPool,
     /// How long an order holds its ticket (`ORDER_EXPIRATION_SECONDS`).
     pub hold: time::Duration,
+}
+
+/// The service's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create::create, list::list, show::show, cancel::cancel),
+    components(schemas(ErrorBody, OrderRequest)),
+    modifiers(&SessionSchemes),
+    tags((name = "orders", description = "Orders holding a ticket until paid (SPEC §3 orders)"))
+)]
+pub struct ApiDoc;
+
+/// The body of `POST /api/orders`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the accepted body; the handler reads it as JSON"
+)]
+#[schema(rename_all = "camelCase")]
+pub struct OrderRequest {
+    ticket_id: common::TicketId,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys) {

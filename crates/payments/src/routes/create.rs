@@ -9,9 +9,10 @@ use anyhow::Context as _;
 use common::bus::enqueue;
 use common::error::violated_constraint;
 use common::events::{OrderStatus, PaymentCreated, PaymentRefunded};
+use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, OrderId, PaymentId};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -21,6 +22,25 @@ use crate::domain::{PaymentRequest, PaymentStatus, Refusal, idempotency};
 use crate::provider::{Charge, ChargeError, ChargeRequest};
 use crate::repo;
 
+/// Charge the caller's order through the payment provider; emits payment.created.
+#[utoipa::path(
+    post,
+    operation_id = "createPayment",
+    path = "/api/payments",
+    tag = "payments",
+    request_body = super::PaymentRequest,
+    responses(
+        (status = 201, description = "The payment", body = super::Payment),
+        (status = 400, description = "Validation failure, \"Cannot pay for a cancelled order\", \"Order has already been paid\", \"Order has expired\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in, or not the buyer", body = ErrorBody),
+        (status = 402, description = "Payment declined by the provider", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody),
+        (status = 502, description = "Payment provider unavailable", body = ErrorBody)
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id(), order_id = tracing::field::Empty))]
 pub async fn create(
     user: CurrentUser,
@@ -55,7 +75,7 @@ pub async fn create(
     match record(&state.pool, order.id, &charge).await? {
         Recorded::Paid(id) => {
             tracing::info!(payment_id = %id, stripe_id = %charge.id, "payment recorded");
-            Ok(HttpResponse::Created().json(json!({ "id": id })))
+            Ok(HttpResponse::Created().json(super::Payment { id }))
         }
         Recorded::OrderCancelled => {
             tracing::warn!(stripe_id = %charge.id, "order cancelled while charging; refunding");

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
 use common::events::TicketCreated;
+use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
 use serde_json::Value;
@@ -11,6 +12,22 @@ use sqlx::PgPool;
 use crate::domain::{TicketInput, ticket_input::PRICE_ON_CREATE};
 use crate::repo;
 
+/// List a ticket for sale; emits ticket.created.
+#[utoipa::path(
+    post,
+    operation_id = "createTicket",
+    path = "/api/tickets",
+    tag = "tickets",
+    request_body = super::TicketRequest,
+    responses(
+        (status = 201, description = "The new ticket, version 0", body = crate::repo::Ticket),
+        (status = 400, description = "Validation failure, or a body that is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(user = %user.id()))]
 pub async fn create(
     user: CurrentUser,

@@ -6,8 +6,32 @@ mod show;
 mod update;
 
 use actix_web::web;
+use common::openapi::{ErrorBody, PriceInput, SessionSchemes};
 use common::session::JwtKeys;
 use sqlx::PgPool;
+
+/// The service's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create::create, list::list, show::show, update::update),
+    components(schemas(ErrorBody, TicketRequest)),
+    modifiers(&SessionSchemes),
+    tags((name = "tickets", description = "Tickets for sale (SPEC §3 tickets)"))
+)]
+pub struct ApiDoc;
+
+/// The body of `POST` and `PUT`: every field is checked and all failures reported at once.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the accepted body; handlers read it as JSON"
+)]
+pub struct TicketRequest {
+    /// Non-blank, at most 200 characters; trimmed.
+    #[schema(min_length = 1, max_length = 200, example = "concert")]
+    title: String,
+    price: PriceInput,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys) {
     cfg.service(

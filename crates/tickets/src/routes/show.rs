@@ -1,11 +1,25 @@
 //! `GET /api/tickets/:id`: one ticket, reserved or not.
 
 use actix_web::{HttpResponse, web};
+use common::openapi::ErrorBody;
 use common::{ApiError, TicketId};
 use sqlx::PgPool;
 
 use crate::repo;
 
+/// One ticket, reserved or not.
+#[utoipa::path(
+    get,
+    operation_id = "showTicket",
+    path = "/api/tickets/{id}",
+    tag = "tickets",
+    params(("id" = common::TicketId, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "The ticket", body = crate::repo::Ticket),
+        (status = 404, description = "No such ticket, or a malformed id", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    )
+)]
 pub async fn show(
     pool: web::Data<PgPool>,
     id: web::Path<TicketId>,

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
+use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
 use serde_json::Value;
@@ -12,6 +13,24 @@ use crate::repo;
 
 pub const RESERVED: &str = "Cannot edit a reserved ticket";
 
+/// The owner edits a ticket that is not reserved; emits ticket.updated.
+#[utoipa::path(
+    put,
+    operation_id = "updateTicket",
+    path = "/api/tickets/{id}",
+    tag = "tickets",
+    params(("id" = common::TicketId, Path, description = "The ticket's id")),
+    request_body = super::TicketRequest,
+    responses(
+        (status = 200, description = "The edited ticket, version + 1", body = crate::repo::Ticket),
+        (status = 400, description = "Validation failure, or \"Cannot edit a reserved ticket\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in, or not the owner", body = ErrorBody),
+        (status = 404, description = "No such ticket, or a malformed id", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "Something went wrong", body = ErrorBody)
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(user = %user.id(), ticket = %id))]
 pub async fn update(
     user: CurrentUser,

@@ -1,0 +1,379 @@
+//! The committed contracts (`docs/openapi.json`, `docs/asyncapi.yaml`) are what the code
+//! generates, and real events validate against the committed payload schemas.
+//! `UPDATE_CONTRACTS=1 cargo test -p ticketing --test contracts` rewrites both documents.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use common::events::*;
+use common::{OrderId, PaymentId, Price, TicketId, UserId};
+use serde_json::{Value, json};
+use ticketing::contracts;
+
+fn docs(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .join(file)
+}
+
+fn updating() -> bool {
+    std::env::var("UPDATE_CONTRACTS").is_ok_and(|v| v == "1")
+}
+
+/// Compares the generated text with the committed file as documents (key order aside), or
+/// rewrites the file under `UPDATE_CONTRACTS=1`.
+fn check_committed(file: &str, generated: &str, parse: fn(&str) -> Value) {
+    let path = docs(file);
+    if updating() {
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert!(
+        parse(&committed) == parse(generated),
+        "docs/{file} differs from what the code generates; run \
+         `UPDATE_CONTRACTS=1 cargo test -p ticketing --test contracts` and commit the result"
+    );
+}
+
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn parse_yaml(text: &str) -> Value {
+    serde_norway::from_str(text).unwrap()
+}
+
+fn openapi() -> Value {
+    serde_json::to_value(contracts::openapi(ticketing::SERVICES).unwrap()).unwrap()
+}
+
+#[test]
+fn openapi_document_matches_the_code() {
+    let doc = contracts::openapi(ticketing::SERVICES).unwrap();
+    let mut text = doc.to_pretty_json().unwrap();
+    text.push('\n');
+    check_committed("openapi.json", &text, parse_json);
+}
+
+#[test]
+fn asyncapi_document_matches_the_code() {
+    check_committed(
+        "asyncapi.yaml",
+        &contracts::asyncapi_yaml().unwrap(),
+        parse_yaml,
+    );
+}
+
+#[test]
+fn openapi_documents_every_route_of_spec_section_3() {
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    // (path, method, statuses, signed in)
+    let routes = [
+        (
+            "/api/users/signup",
+            "post",
+            &[201, 400, 413, 500][..],
+            false,
+        ),
+        ("/api/users/signin", "post", &[200, 400, 413, 500], false),
+        ("/api/users/signout", "post", &[200], false),
+        ("/api/users/currentuser", "get", &[200], false),
+        ("/api/tickets", "post", &[201, 400, 401, 413, 500], true),
+        ("/api/tickets", "get", &[200, 500], false),
+        ("/api/tickets/{id}", "get", &[200, 404, 500], false),
+        (
+            "/api/tickets/{id}",
+            "put",
+            &[200, 400, 401, 404, 413, 500],
+            true,
+        ),
+        ("/api/orders", "post", &[201, 400, 401, 404, 413, 500], true),
+        ("/api/orders", "get", &[200, 401, 500], true),
+        ("/api/orders/{id}", "get", &[200, 401, 404, 500], true),
+        (
+            "/api/orders/{id}",
+            "delete",
+            &[204, 400, 401, 404, 500],
+            true,
+        ),
+        (
+            "/api/payments",
+            "post",
+            &[201, 400, 401, 402, 404, 413, 500, 502],
+            true,
+        ),
+    ];
+    let mut documented = 0;
+    let mut operation_ids = std::collections::BTreeSet::new();
+    for (path, method, statuses, signed_in) in routes {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        assert!(
+            operation_ids.insert(operation["operationId"].as_str().unwrap()),
+            "{method} {path}: operationId is unique"
+        );
+        let responses = operation["responses"].as_object().unwrap();
+        let mut got: Vec<u16> = responses.keys().map(|k| k.parse().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, statuses, "{method} {path}: documented statuses");
+        for (status, response) in responses {
+            if status.starts_with(['4', '5']) {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status} uses the SPEC error body"
+                );
+            }
+        }
+        if signed_in {
+            assert_eq!(
+                operation["security"],
+                json!([{"session": []}, {"bearer": []}]),
+                "{method} {path}: cookie or bearer"
+            );
+        }
+        documented += 1;
+    }
+    let total: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(total, documented, "a route the SPEC does not list");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["session"],
+        json!({"type": "apiKey", "in": "cookie", "name": "session", "description": schemes["session"]["description"]})
+    );
+    assert_eq!(schemes["bearer"]["bearerFormat"], "JWT");
+    let price = &doc["components"]["schemas"]["PriceInput"]["oneOf"];
+    assert_eq!(price[0]["type"], "number", "price as a number");
+    assert_eq!(price[1]["type"], "string", "or as a numeric string");
+}
+
+#[test]
+fn only_the_selected_services_are_documented() {
+    let doc =
+        serde_json::to_value(contracts::openapi(&["tickets", "expiration"]).unwrap()).unwrap();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, ["/api/tickets", "/api/tickets/{id}"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_launcher_serves_the_document() {
+    let part = contracts::docs_part(ticketing::SERVICES).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let running = common::server::start(listener, vec![part], 1).unwrap();
+    let res = reqwest::get(format!("{}{}", running.url(), contracts::OPENAPI_PATH))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let served: Value = res.json().await.unwrap();
+    assert_eq!(served, openapi());
+    running.shutdown().await.unwrap();
+}
+
+/// One real instance of every event type, serialised as it travels.
+fn real_events() -> Vec<(&'static str, &'static str, Value)> {
+    fn of<E: Event>(name: &'static str, event: E) -> (&'static str, &'static str, Value) {
+        (name, E::SUBJECT, serde_json::to_value(event).unwrap())
+    }
+    let (ticket, order, user) = (TicketId::new(), OrderId::new(), UserId::new());
+    let price = Price::from_cents(1999).unwrap();
+    vec![
+        of(
+            "TicketCreated",
+            TicketCreated {
+                id: ticket,
+                version: 0,
+                title: "concert".into(),
+                price,
+                user_id: user,
+            },
+        ),
+        of(
+            "TicketUpdated",
+            TicketUpdated {
+                id: ticket,
+                version: 1,
+                title: "concert".into(),
+                price,
+                user_id: user,
+                order_id: Some(order),
+            },
+        ),
+        of(
+            "TicketUpdated",
+            TicketUpdated {
+                id: ticket,
+                version: 2,
+                title: "concert".into(),
+                price: Price::from_cents(2000).unwrap(),
+                user_id: user,
+                order_id: None,
+            },
+        ),
+        of(
+            "OrderCreated",
+            OrderCreated {
+                id: order,
+                version: 0,
+                status: OrderStatus::Created,
+                user_id: user,
+                expires_at: time::OffsetDateTime::now_utc(),
+                ticket: OrderCreatedTicket { id: ticket, price },
+            },
+        ),
+        of(
+            "OrderCancelled",
+            OrderCancelled {
+                id: order,
+                version: 1,
+                ticket: TicketRef { id: ticket },
+            },
+        ),
+        of("ExpirationComplete", ExpirationComplete { order_id: order }),
+        of(
+            "PaymentCreated",
+            PaymentCreated {
+                id: PaymentId::new(),
+                order_id: order,
+                stripe_id: "ch_1".into(),
+            },
+        ),
+        of(
+            "PaymentRefunded",
+            PaymentRefunded {
+                id: PaymentId::new(),
+                order_id: order,
+                stripe_id: "ch_1".into(),
+            },
+        ),
+    ]
+}
+
+/// The committed document (the generated one while `UPDATE_CONTRACTS=1` rewrites it).
+fn committed_asyncapi() -> Value {
+    if updating() {
+        return contracts::asyncapi();
+    }
+    parse_yaml(&std::fs::read_to_string(docs("asyncapi.yaml")).unwrap())
+}
+
+fn validator(doc: &Value, schema: &str) -> jsonschema::Validator {
+    let schema = &doc["components"]["schemas"][schema];
+    assert!(schema.is_object(), "no schema {schema}");
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap()
+}
+
+#[test]
+fn every_real_event_validates_against_the_committed_document() {
+    let doc = committed_asyncapi();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, subject, payload) in real_events() {
+        let errors: Vec<String> = validator(&doc, name)
+            .iter_errors(&payload)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{name} {payload}: {errors:?}");
+        let channel = &doc["channels"][name[..1].to_lowercase() + &name[1..]];
+        assert_eq!(
+            channel["address"],
+            format!("{{namespace}}.{subject}"),
+            "{name}"
+        );
+        seen.insert(subject);
+    }
+    assert_eq!(
+        seen.len(),
+        ALL_SUBJECTS.len(),
+        "every event type is checked"
+    );
+}
+
+#[test]
+fn the_committed_schemas_refuse_payloads_the_spec_refuses() {
+    let doc = committed_asyncapi();
+    let (ticket, order, user) = (TicketId::new(), OrderId::new(), UserId::new());
+    let cases = [
+        (
+            "TicketCreated",
+            json!({"id": ticket, "version": 0, "title": "a", "price": "20", "userId": user}),
+            "price as a string",
+        ),
+        (
+            "TicketCreated",
+            json!({"id": ticket, "version": 0, "title": "a", "price": 0, "userId": user}),
+            "price not positive",
+        ),
+        (
+            "TicketCreated",
+            json!({"id": ticket, "version": 0, "title": "a", "price": 20}),
+            "userId missing",
+        ),
+        (
+            "TicketUpdated",
+            json!({"id": "not-a-uuid", "version": 1, "title": "a", "price": 20, "userId": user, "orderId": null}),
+            "id not a uuid",
+        ),
+        (
+            "OrderCreated",
+            json!({"id": order, "version": 0, "status": "paid", "userId": user,
+                   "expiresAt": "2026-11-22T10:15:00.000Z", "ticket": {"id": ticket, "price": 20}}),
+            "unknown status",
+        ),
+        (
+            "OrderCreated",
+            json!({"id": order, "version": 0, "status": "created", "userId": user,
+                   "expiresAt": "tomorrow", "ticket": {"id": ticket, "price": 20}}),
+            "expiresAt not a date-time",
+        ),
+        ("ExpirationComplete", json!({}), "orderId missing"),
+    ];
+    for (name, payload, why) in cases {
+        assert!(!validator(&doc, name).is_valid(&payload), "{name}: {why}");
+    }
+}
+
+#[test]
+fn every_message_names_its_headers_publisher_and_consumers() {
+    let doc = committed_asyncapi();
+    let headers = &doc["components"]["schemas"]["MessageHeaders"];
+    assert_eq!(headers["required"], json!(["Nats-Msg-Id"]));
+    assert!(headers["properties"]["traceparent"].is_object());
+    let operations = doc["operations"].as_object().unwrap();
+    for event in contracts::events() {
+        let sends: Vec<&String> = operations
+            .iter()
+            .filter(|(_, op)| {
+                op["action"] == "send"
+                    && op["channel"]["$ref"].as_str().is_some_and(|r| {
+                        r.ends_with(&format!(
+                            "/{}",
+                            event.name[..1].to_lowercase() + &event.name[1..]
+                        ))
+                    })
+            })
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(sends.len(), 1, "{}: one publisher", event.subject);
+        assert!(sends[0].starts_with(event.publisher), "{}", event.subject);
+    }
+    let receives = operations
+        .values()
+        .filter(|op| op["action"] == "receive")
+        .count();
+    assert_eq!(receives, 11, "the consumers of SPEC §1");
+}
