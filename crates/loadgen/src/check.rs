@@ -11,7 +11,12 @@ use crate::system::System;
 /// Waits (up to `limit`) until the replicas agree with the owners, then records every invariant:
 /// no ticket held by two active orders, every 201 order in orders, tickets' holder and the orders
 /// and payments replicas equal to the owners' truth, outboxes drained.
-pub async fn settle_and_check(system: &System, report: &mut Report, created: &[Uuid], limit: Duration) -> anyhow::Result<()> {
+pub async fn settle_and_check(
+    system: &System,
+    report: &mut Report,
+    created: &[Uuid],
+    limit: Duration,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let last = loop {
         let problems = divergences(system).await?;
@@ -21,7 +26,11 @@ pub async fn settle_and_check(system: &System, report: &mut Report, created: &[U
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let converged = last.is_empty();
-    report.row("time for replicas to converge after the load", format!("{} ms", started.elapsed().as_millis()), "");
+    report.row(
+        "time for replicas to converge after the load",
+        format!("{} ms", started.elapsed().as_millis()),
+        "",
+    );
     report.set("converge_ms", started.elapsed().as_millis() as u64);
     report.invariant(
         "replicas converge (tickets' holders, orders' ticket replica, payments' order replica, outboxes empty)",
@@ -36,7 +45,11 @@ pub async fn settle_and_check(system: &System, report: &mut Report, created: &[U
     )
     .fetch_one(orders)
     .await?;
-    report.invariant("no ticket held by two active orders", doubles == 0, format!("{doubles} tickets double-held"));
+    report.invariant(
+        "no ticket held by two active orders",
+        doubles == 0,
+        format!("{doubles} tickets double-held"),
+    );
 
     let found: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = ANY($1)")
         .bind(created)
@@ -57,14 +70,17 @@ async fn divergences(system: &System) -> anyhow::Result<Vec<String>> {
     let tickets = system.pool("tickets")?;
 
     // tickets: each ticket's holder is the orders service's active order for it.
-    let active: HashMap<Uuid, Uuid> =
-        sqlx::query_as::<_, (Uuid, Uuid)>("SELECT ticket_id, id FROM orders WHERE status <> 'cancelled'")
-            .fetch_all(orders)
-            .await?
-            .into_iter()
-            .collect();
+    let active: HashMap<Uuid, Uuid> = sqlx::query_as::<_, (Uuid, Uuid)>(
+        "SELECT ticket_id, id FROM orders WHERE status <> 'cancelled'",
+    )
+    .fetch_all(orders)
+    .await?
+    .into_iter()
+    .collect();
     let holders: Vec<(Uuid, Option<Uuid>, i64)> =
-        sqlx::query_as("SELECT id, order_id, version FROM tickets").fetch_all(tickets).await?;
+        sqlx::query_as("SELECT id, order_id, version FROM tickets")
+            .fetch_all(tickets)
+            .await?;
     let wrong = holders
         .iter()
         .filter(|(ticket, holder, _)| active.get(ticket) != holder.as_ref())
@@ -75,27 +91,46 @@ async fn divergences(system: &System) -> anyhow::Result<Vec<String>> {
 
     // orders' replica of tickets: same versions as the owner.
     let owner: HashMap<Uuid, i64> = holders.iter().map(|(id, _, v)| (*id, *v)).collect();
-    let replica: Vec<(Uuid, i64)> = sqlx::query_as("SELECT id, version FROM tickets").fetch_all(orders).await?;
-    let stale = replica.iter().filter(|(id, v)| owner.get(id) != Some(v)).count()
+    let replica: Vec<(Uuid, i64)> = sqlx::query_as("SELECT id, version FROM tickets")
+        .fetch_all(orders)
+        .await?;
+    let stale = replica
+        .iter()
+        .filter(|(id, v)| owner.get(id) != Some(v))
+        .count()
         + owner.len().saturating_sub(replica.len());
     if stale > 0 {
-        problems.push(format!("{stale} tickets stale or missing in the orders replica"));
+        problems.push(format!(
+            "{stale} tickets stale or missing in the orders replica"
+        ));
     }
 
     // payments' replica of orders.
     if let Ok(payments) = system.pool("payments") {
         let truth: HashSet<(Uuid, String, i64)> =
-            sqlx::query_as("SELECT id, status, version FROM orders").fetch_all(orders).await?.into_iter().collect();
+            sqlx::query_as("SELECT id, status, version FROM orders")
+                .fetch_all(orders)
+                .await?
+                .into_iter()
+                .collect();
         let copy: HashSet<(Uuid, String, i64)> =
-            sqlx::query_as("SELECT id, status, version FROM orders").fetch_all(payments).await?.into_iter().collect();
+            sqlx::query_as("SELECT id, status, version FROM orders")
+                .fetch_all(payments)
+                .await?
+                .into_iter()
+                .collect();
         let differ = truth.symmetric_difference(&copy).count();
         if differ > 0 {
-            problems.push(format!("{differ} order rows differ between orders and the payments replica"));
+            problems.push(format!(
+                "{differ} order rows differ between orders and the payments replica"
+            ));
         }
     }
 
     for service in system.services().into_iter().filter(|s| *s != "auth") {
-        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(system.pool(service)?).await?;
+        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(system.pool(service)?)
+            .await?;
         if pending > 0 {
             problems.push(format!("{pending} events unpublished in {service}"));
         }

@@ -45,10 +45,17 @@ impl Client {
     /// A session for a new, distinct user.
     pub fn session(&self) -> anyhow::Result<String> {
         let id = UserId::new();
-        self.keys.issue(id, &format!("{}@loadgen.test", id.0.simple()))
+        self.keys
+            .issue(id, &format!("{}@loadgen.test", id.0.simple()))
     }
 
-    pub async fn send(&self, method: reqwest::Method, url: &str, token: Option<&str>, body: Option<&Value>) -> Outcome {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Outcome {
         let started = Instant::now();
         let mut request = self.http.request(method, url);
         if let Some(token) = token {
@@ -73,13 +80,25 @@ impl Client {
 
     pub async fn order(&self, token: &str, ticket: &str) -> Outcome {
         let url = format!("{}/api/orders", self.orders);
-        self.send(reqwest::Method::POST, &url, Some(token), Some(&json!({"ticketId": ticket})))
-            .await
+        self.send(
+            reqwest::Method::POST,
+            &url,
+            Some(token),
+            Some(&json!({"ticketId": ticket})),
+        )
+        .await
     }
 
     /// Lists `count` tickets (from `sellers` distinct sellers, `concurrency` at a time); their ids.
-    pub async fn seed_tickets(&self, count: usize, sellers: usize, concurrency: usize) -> anyhow::Result<Vec<String>> {
-        let tokens: Vec<String> = (0..sellers.max(1)).map(|_| self.session()).collect::<Result<_, _>>()?;
+    pub async fn seed_tickets(
+        &self,
+        count: usize,
+        sellers: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<Vec<String>> {
+        let tokens: Vec<String> = (0..sellers.max(1))
+            .map(|_| self.session())
+            .collect::<Result<_, _>>()?;
         let url = format!("{}/api/tickets", self.tickets);
         let results: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
             .map(|i| {
@@ -87,11 +106,20 @@ impl Client {
                 let url = url.clone();
                 async move {
                     let body = json!({"title": format!("Load ticket {i}"), "price": 20});
-                    let outcome = self.send(reqwest::Method::POST, &url, Some(&token), Some(&body)).await;
+                    let outcome = self
+                        .send(reqwest::Method::POST, &url, Some(&token), Some(&body))
+                        .await;
                     if outcome.status != 201 {
-                        bail!("listing a ticket answered {}: {}", outcome.status, outcome.body);
+                        bail!(
+                            "listing a ticket answered {}: {}",
+                            outcome.status,
+                            outcome.body
+                        );
                     }
-                    outcome.body["id"].as_str().map(str::to_owned).context("ticket id")
+                    outcome.body["id"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .context("ticket id")
                 }
             })
             .buffer_unordered(concurrency)
@@ -102,11 +130,17 @@ impl Client {
 }
 
 /// Waits until the orders replica holds at least `count` tickets.
-pub async fn wait_replicated(system: &System, count: usize, limit: Duration) -> anyhow::Result<Duration> {
+pub async fn wait_replicated(
+    system: &System,
+    count: usize,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let pool = system.pool("orders")?;
     loop {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets")
+            .fetch_one(pool)
+            .await?;
         if n as usize >= count {
             return Ok(started.elapsed());
         }

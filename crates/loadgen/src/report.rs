@@ -33,19 +33,26 @@ impl Report {
     /// An invariant check: a row, and the run fails if it does not hold.
     pub fn invariant(&mut self, name: &str, held: bool, detail: impl std::fmt::Display) {
         let verdict = if held { "holds" } else { "VIOLATED" };
-        self.row(&format!("invariant: {name}"), format!("{verdict} ({detail})"), "must hold");
+        self.row(
+            &format!("invariant: {name}"),
+            format!("{verdict} ({detail})"),
+            "must hold",
+        );
         self.invariants_ok &= held;
-        let invariants = self
-            .json
-            .entry("invariants")
-            .or_insert_with(|| json!({}));
+        let invariants = self.json.entry("invariants").or_insert_with(|| json!({}));
         if let Value::Object(map) = invariants {
-            map.insert(name.to_owned(), json!({"held": held, "detail": detail.to_string()}));
+            map.insert(
+                name.to_owned(),
+                json!({"held": held, "detail": detail.to_string()}),
+            );
         }
     }
 
     pub fn markdown(&self) -> String {
-        let mut out = format!("\n### {}\n\n| metric | value | target |\n|---|---|---|\n", self.scenario);
+        let mut out = format!(
+            "\n### {}\n\n| metric | value | target |\n|---|---|---|\n",
+            self.scenario
+        );
         for [metric, value, target] in &self.rows {
             out.push_str(&format!("| {metric} | {value} | {target} |\n"));
         }

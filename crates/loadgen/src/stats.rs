@@ -29,7 +29,10 @@ impl Latencies {
     }
 
     pub fn max_ms(&self) -> f64 {
-        self.0.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        self.0
+            .iter()
+            .max()
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     }
 
     pub fn summary(&self) -> Value {
@@ -58,7 +61,13 @@ mod tests {
         for ms in 1..=100 {
             l.push(Duration::from_millis(ms));
         }
-        let cases = [(50.0, 50.0), (95.0, 95.0), (99.0, 99.0), (100.0, 100.0), (0.0, 1.0)];
+        let cases = [
+            (50.0, 50.0),
+            (95.0, 95.0),
+            (99.0, 99.0),
+            (100.0, 100.0),
+            (0.0, 1.0),
+        ];
         for (p, expected) in cases {
             assert!((l.percentile_ms(p) - expected).abs() < 1e-9, "p{p}");
         }

@@ -47,7 +47,9 @@ pub struct System {
 }
 
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl System {
@@ -104,7 +106,11 @@ impl System {
     }
 
     pub fn database_url(&self, service: &str) -> String {
-        format!("{}/{}", self.options.database_url, self.database_name(service))
+        format!(
+            "{}/{}",
+            self.options.database_url,
+            self.database_name(service)
+        )
     }
 
     pub fn url(&self, service: &str) -> String {
@@ -152,9 +158,10 @@ impl System {
             }
             Launch::SelfServe(exe) => {
                 let mut c = Command::new(exe);
-                c.arg("serve")
-                    .env("TICKETING_SERVICES", service)
-                    .env("DATABASE_URL", format!("{}/{}", self.options.database_url, self.base));
+                c.arg("serve").env("TICKETING_SERVICES", service).env(
+                    "DATABASE_URL",
+                    format!("{}/{}", self.options.database_url, self.base),
+                );
                 c
             }
         };
@@ -169,7 +176,10 @@ impl System {
             .env("PAYMENTS_PROVIDER", "fake")
             .env("COOKIE_SECURE", "false")
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", std::env::var("LOADGEN_RUST_LOG").unwrap_or("warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("LOADGEN_RUST_LOG").unwrap_or("warn".into()),
+            )
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

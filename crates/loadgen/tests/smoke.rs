@@ -13,9 +13,17 @@ fn every_scenario_runs_in_smoke_mode_and_its_invariants_hold() {
         .status()
         .expect("running loadgen");
     assert!(status.success(), "loadgen all --smoke failed: {status}");
-    for scenario in ["order-rush", "replication-lag", "flash-sale", "expiry", "faults", "footprint"] {
+    for scenario in [
+        "order-rush",
+        "replication-lag",
+        "flash-sale",
+        "expiry",
+        "faults",
+        "footprint",
+    ] {
         let path = out.join(format!("{scenario}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let result: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(result["scenario"], scenario, "{}", path.display());
         assert_eq!(result["invariants_ok"], true, "{scenario}: {text}");

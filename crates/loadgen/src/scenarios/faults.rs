@@ -22,7 +22,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let rate = options.number("rate", 100, 20)? as f64;
     let phase = Duration::from_secs(options.number("phase", 3, 1)?);
     let mut report = Report::new("faults");
-    let mut system = System::start(options, Config { services: CORE, hold_seconds: 900, private_nats: true, one_by_one: false }).await?;
+    let mut system = System::start(
+        options,
+        Config {
+            services: CORE,
+            hold_seconds: 900,
+            private_nats: true,
+            one_by_one: false,
+        },
+    )
+    .await?;
     let client = Client::new(&system)?;
     let budget = (rate * (phase.as_secs_f64() * 4.0 + 20.0)) as usize;
     let tickets = Arc::new(client.seed_tickets(budget, 8, 32).await?);
@@ -31,7 +40,13 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
 
     let log: Log = Default::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn(steady_load(client.clone(), tickets.clone(), rate, log.clone(), stop.clone()));
+    let load = tokio::spawn(steady_load(
+        client.clone(),
+        tickets.clone(),
+        rate,
+        log.clone(),
+        stop.clone(),
+    ));
     tokio::time::sleep(phase).await;
 
     let mut faults = Vec::new();
@@ -39,14 +54,21 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         let began = Instant::now();
         let back = match fault {
             "NATS" => {
-                let nats = system.nats.as_mut().ok_or_else(|| anyhow::anyhow!("no private NATS"))?;
+                let nats = system
+                    .nats
+                    .as_mut()
+                    .ok_or_else(|| anyhow::anyhow!("no private NATS"))?;
                 nats.kill().await;
                 tokio::time::sleep(phase).await;
                 nats.resume().await?;
                 began.elapsed()
             }
             service => {
-                let service = if service == "orders" { "orders" } else { "tickets" };
+                let service = if service == "orders" {
+                    "orders"
+                } else {
+                    "tickets"
+                };
                 system.kill9(service).await?;
                 system.restart(service).await?;
                 began.elapsed()
@@ -73,25 +95,59 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             "fault": fault, "back_s": back.as_secs_f64(), "recovered_s": recovered_after.as_secs_f64(),
             "recovered": recovered.is_ok(), "client_errors": errors, "requests": requests,
         }));
-        report.invariant(&format!("effects recovered after the {fault} fault"), recovered.is_ok(), match &recovered {
-            Ok(()) => "yes".to_owned(),
-            Err(e) => e.to_string(),
-        });
+        report.invariant(
+            &format!("effects recovered after the {fault} fault"),
+            recovered.is_ok(),
+            match &recovered {
+                Ok(()) => "yes".to_owned(),
+                Err(e) => e.to_string(),
+            },
+        );
         tokio::time::sleep(phase).await;
     }
     stop.store(true, Ordering::Relaxed);
     load.await??;
     report.set("faults", faults);
-    let outcomes: Vec<Outcome> = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.iter().map(|(_, _, o)| o.clone()).collect();
-    report.row("load", format!("{rate:.0} requests/s offered; {}", super::status_counts(&outcomes)), "");
-    let order_outcomes: Vec<Outcome> = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.iter().filter(|(_, is_order, _)| *is_order).map(|(_, _, o)| o.clone()).collect();
-    settle_and_check(&system, &mut report, &super::created_ids(&order_outcomes), Duration::from_secs(60)).await?;
+    let outcomes: Vec<Outcome> = log
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .iter()
+        .map(|(_, _, o)| o.clone())
+        .collect();
+    report.row(
+        "load",
+        format!(
+            "{rate:.0} requests/s offered; {}",
+            super::status_counts(&outcomes)
+        ),
+        "",
+    );
+    let order_outcomes: Vec<Outcome> = log
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .iter()
+        .filter(|(_, is_order, _)| *is_order)
+        .map(|(_, _, o)| o.clone())
+        .collect();
+    settle_and_check(
+        &system,
+        &mut report,
+        &super::created_ids(&order_outcomes),
+        Duration::from_secs(60),
+    )
+    .await?;
     system.stop().await?;
     Ok(report)
 }
 
 /// Orders, one per ticket in turn, at `rate`; every tenth request reads a ticket instead.
-async fn steady_load(client: Client, tickets: Arc<Vec<String>>, rate: f64, log: Log, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+async fn steady_load(
+    client: Client,
+    tickets: Arc<Vec<String>>,
+    rate: f64,
+    log: Log,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     let mut next_ticket = 0;
@@ -130,7 +186,11 @@ async fn steady_load(client: Client, tickets: Arc<Vec<String>>, rate: f64, log: 
 async fn wait_effects(system: &System, log: &Log, limit: Duration) -> anyhow::Result<()> {
     let ids: Vec<Uuid> = {
         let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        let orders: Vec<Outcome> = log.iter().filter(|(_, o, _)| *o).map(|(_, _, o)| o.clone()).collect();
+        let orders: Vec<Outcome> = log
+            .iter()
+            .filter(|(_, o, _)| *o)
+            .map(|(_, _, o)| o.clone())
+            .collect();
         super::created_ids(&orders)
     };
     let started = Instant::now();
@@ -149,7 +209,10 @@ async fn wait_effects(system: &System, log: &Log, limit: Duration) -> anyhow::Re
             return Ok(());
         }
         if started.elapsed() > limit {
-            anyhow::bail!("{held} of {} held in tickets, {replicated} in payments", ids.len());
+            anyhow::bail!(
+                "{held} of {} held in tickets, {replicated} in payments",
+                ids.len()
+            );
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -158,6 +221,16 @@ async fn wait_effects(system: &System, log: &Log, limit: Duration) -> anyhow::Re
 /// Requests sent in [from, to) that did not succeed, and all requests sent then.
 fn errors_between(log: &Log, from: Instant, to: Instant) -> anyhow::Result<(usize, usize)> {
     let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-    let window: Vec<&Outcome> = log.iter().filter(|(sent, _, _)| *sent >= from && *sent < to).map(|(_, _, o)| o).collect();
-    Ok((window.iter().filter(|o| !matches!(o.status, 200 | 201)).count(), window.len()))
+    let window: Vec<&Outcome> = log
+        .iter()
+        .filter(|(sent, _, _)| *sent >= from && *sent < to)
+        .map(|(_, _, o)| o)
+        .collect();
+    Ok((
+        window
+            .iter()
+            .filter(|o| !matches!(o.status, 200 | 201))
+            .count(),
+        window.len(),
+    ))
 }

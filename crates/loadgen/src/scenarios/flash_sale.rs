@@ -20,7 +20,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let buyers = options.number("buyers", 10_000, 200)? as usize;
     let concurrency = options.number("concurrency", 64, 16)? as usize;
     let mut report = Report::new("flash-sale");
-    let system = System::start(options, Config { services: CORE, hold_seconds: 900, private_nats: false, one_by_one: false }).await?;
+    let system = System::start(
+        options,
+        Config {
+            services: CORE,
+            hold_seconds: 900,
+            private_nats: false,
+            one_by_one: false,
+        },
+    )
+    .await?;
     let client = Client::new(&system)?;
     let tickets = Arc::new(client.seed_tickets(ticket_count, 8, 32).await?);
     wait_replicated(&system, tickets.len(), Duration::from_secs(60)).await?;
@@ -32,8 +41,13 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(buyers);
     for buyer in 0..buyers {
-        let (client, tickets, sold, sold_out_at, gate) =
-            (client.clone(), tickets.clone(), sold.clone(), sold_out_at.clone(), gate.clone());
+        let (client, tickets, sold, sold_out_at, gate) = (
+            client.clone(),
+            tickets.clone(),
+            sold.clone(),
+            sold_out_at.clone(),
+            gate.clone(),
+        );
         let token = client.session()?;
         let start = (splitmix(buyer as u64) % tickets.len() as u64) as usize;
         tasks.push(tokio::spawn(async move {
@@ -42,8 +56,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
                 if sold.load(Ordering::Relaxed) >= tickets.len() {
                     break;
                 }
-                let Ok(_permit) = gate.acquire().await else { break };
-                let outcome = client.order(&token, &tickets[(start + k) % tickets.len()]).await;
+                let Ok(_permit) = gate.acquire().await else {
+                    break;
+                };
+                let outcome = client
+                    .order(&token, &tickets[(start + k) % tickets.len()])
+                    .await;
                 let won = outcome.status == 201;
                 outcomes.push(outcome);
                 if won {
@@ -72,22 +90,59 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     );
     report.row(
         "time to sell out",
-        sold_out.map_or("not sold out".into(), |d| format!("{:.2} s ({:.0} tickets/s)", d.as_secs_f64(), per_second.unwrap_or(0.0))),
+        sold_out.map_or("not sold out".into(), |d| {
+            format!(
+                "{:.2} s ({:.0} tickets/s)",
+                d.as_secs_f64(),
+                per_second.unwrap_or(0.0)
+            )
+        }),
         "≥ 1,000 tickets/s",
     );
-    report.row("attempt latency p50 / p99", format!("{:.1} / {:.1} ms", latencies.percentile_ms(50.0), latencies.percentile_ms(99.0)), "");
+    report.row(
+        "attempt latency p50 / p99",
+        format!(
+            "{:.1} / {:.1} ms",
+            latencies.percentile_ms(50.0),
+            latencies.percentile_ms(99.0)
+        ),
+        "",
+    );
     report.set("flash_sale", serde_json::json!({
         "tickets": ticket_count, "buyers": buyers, "concurrency": concurrency, "attempts": outcomes.len(),
         "sold_out_s": sold_out.map(|d| d.as_secs_f64()), "tickets_per_s": per_second.map(round), "latency": latencies.summary(),
     }));
-    let unexpected = outcomes.iter().filter(|o| o.status != 201 && o.status != 400).count();
-    report.invariant("every attempt answered 201 or 400 already reserved", unexpected == 0, format!("{unexpected} other answers"));
-    report.invariant("each ticket sold exactly once (201s = tickets)", won == ticket_count, format!("{won} wins for {ticket_count} tickets"));
-    let active: i64 = sqlx::query_scalar("SELECT count(DISTINCT ticket_id) FROM orders WHERE status <> 'cancelled'")
-        .fetch_one(system.pool("orders")?)
-        .await?;
-    report.invariant("every ticket has an active order in orders", active as usize == ticket_count, format!("{active} tickets held"));
-    settle_and_check(&system, &mut report, &super::created_ids(&outcomes), Duration::from_secs(60)).await?;
+    let unexpected = outcomes
+        .iter()
+        .filter(|o| o.status != 201 && o.status != 400)
+        .count();
+    report.invariant(
+        "every attempt answered 201 or 400 already reserved",
+        unexpected == 0,
+        format!("{unexpected} other answers"),
+    );
+    report.invariant(
+        "each ticket sold exactly once (201s = tickets)",
+        won == ticket_count,
+        format!("{won} wins for {ticket_count} tickets"),
+    );
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT ticket_id) FROM orders WHERE status <> 'cancelled'",
+    )
+    .fetch_one(system.pool("orders")?)
+    .await?;
+    report.invariant(
+        "every ticket has an active order in orders",
+        active as usize == ticket_count,
+        format!("{active} tickets held"),
+    );
+    settle_and_check(
+        &system,
+        &mut report,
+        &super::created_ids(&outcomes),
+        Duration::from_secs(60),
+    )
+    .await?;
     system.stop().await?;
     Ok(report)
 }

@@ -16,7 +16,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let tickets = options.number("tickets", 2000, 40)? as usize;
     let buyers = options.number("buyers", 32, 8)? as usize;
     let mut report = Report::new("footprint");
-    let mut system = System::start(options, Config { services: ALL, hold_seconds: 900, private_nats: false, one_by_one: true }).await?;
+    let mut system = System::start(
+        options,
+        Config {
+            services: ALL,
+            hold_seconds: 900,
+            private_nats: false,
+            one_by_one: true,
+        },
+    )
+    .await?;
     let mut startup = serde_json::Map::new();
     let mut idle = serde_json::Map::new();
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -28,14 +37,25 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         let warm = system.restart(service).await?;
         report.row(
             &format!("{service}: start → /readyz 200"),
-            format!("{} ms fresh database (create + migrate), {} ms migrated", fresh.as_millis(), warm.as_millis()),
+            format!(
+                "{} ms fresh database (create + migrate), {} ms migrated",
+                fresh.as_millis(),
+                warm.as_millis()
+            ),
             "≤ 1000 ms after migrations",
         );
-        startup.insert((*service).into(), json!({"fresh_ms": fresh.as_millis() as u64, "migrated_ms": warm.as_millis() as u64}));
+        startup.insert(
+            (*service).into(),
+            json!({"fresh_ms": fresh.as_millis() as u64, "migrated_ms": warm.as_millis() as u64}),
+        );
     }
     for service in ALL {
         let kib = idle.get(*service).and_then(|v| v.as_u64());
-        report.row(&format!("RSS {service}, idle after start"), mib(kib), "≤ 25 MiB");
+        report.row(
+            &format!("RSS {service}, idle after start"),
+            mib(kib),
+            "≤ 25 MiB",
+        );
     }
     report.set("startup", serde_json::Value::Object(startup));
     report.set("rss_kib_idle", serde_json::Value::Object(idle));
@@ -46,10 +66,20 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let (outcomes, elapsed) = super::closed_loop(&client, &ids, buyers).await?;
     report.row(
         &format!("order rush for the RSS figure: {tickets} tickets, {buyers} buyers"),
-        format!("{:.2} s ({})", elapsed.as_secs_f64(), super::status_counts(&outcomes)),
+        format!(
+            "{:.2} s ({})",
+            elapsed.as_secs_f64(),
+            super::status_counts(&outcomes)
+        ),
         "",
     );
-    settle_and_check(&system, &mut report, &super::created_ids(&outcomes), Duration::from_secs(60)).await?;
+    settle_and_check(
+        &system,
+        &mut report,
+        &super::created_ids(&outcomes),
+        Duration::from_secs(60),
+    )
+    .await?;
     record_rss(&system, &mut report, "after order-rush");
     system.stop().await?;
     Ok(report)

@@ -40,7 +40,11 @@ pub async fn run(options: Options) -> anyhow::Result<bool> {
         let path = crate::system::out_file(&options, scenario);
         report.write(&path)?;
         let table = report.markdown();
-        println!("{table}\n(took {:.1} s; {} written)", started.elapsed().as_secs_f64(), path.display());
+        println!(
+            "{table}\n(took {:.1} s; {} written)",
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
         summary.push_str(&table);
         all_ok &= report.invariants_ok;
     }
@@ -50,7 +54,11 @@ pub async fn run(options: Options) -> anyhow::Result<bool> {
 
 /// `buyers` closed-loop clients, each with its own session, ordering tickets from a shared queue
 /// (each ticket once) until it is empty.
-pub async fn closed_loop(client: &Client, tickets: &[String], buyers: usize) -> anyhow::Result<(Vec<Outcome>, Duration)> {
+pub async fn closed_loop(
+    client: &Client,
+    tickets: &[String],
+    buyers: usize,
+) -> anyhow::Result<(Vec<Outcome>, Duration)> {
     let next = Arc::new(AtomicUsize::new(0));
     let tickets = Arc::new(tickets.to_vec());
     let started = Instant::now();
@@ -77,7 +85,11 @@ pub async fn closed_loop(client: &Client, tickets: &[String], buyers: usize) -> 
 
 /// Open loop: one order per ticket at `rate` per second, each by a new buyer, whatever the
 /// latency of the previous ones (so a slow system cannot slow the offered load).
-pub async fn paced(client: &Client, tickets: &[String], rate: f64) -> anyhow::Result<(Vec<Outcome>, Duration)> {
+pub async fn paced(
+    client: &Client,
+    tickets: &[String],
+    rate: f64,
+) -> anyhow::Result<(Vec<Outcome>, Duration)> {
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(tickets.len());
     for (i, ticket) in tickets.iter().enumerate() {
@@ -85,7 +97,9 @@ pub async fn paced(client: &Client, tickets: &[String], rate: f64) -> anyhow::Re
         tokio::time::sleep_until(due.into()).await;
         let (client, ticket) = (client.clone(), ticket.clone());
         let token = client.session()?;
-        tasks.push(tokio::spawn(async move { client.order(&token, &ticket).await }));
+        tasks.push(tokio::spawn(
+            async move { client.order(&token, &ticket).await },
+        ));
     }
     let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {
@@ -111,7 +125,13 @@ pub fn status_counts(outcomes: &[Outcome]) -> String {
     }
     counts
         .iter()
-        .map(|(s, n)| if *s == 0 { format!("no answer: {n}") } else { format!("{s}: {n}") })
+        .map(|(s, n)| {
+            if *s == 0 {
+                format!("no answer: {n}")
+            } else {
+                format!("{s}: {n}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -125,8 +145,15 @@ pub fn record_rss(system: &crate::system::System, report: &mut Report, label: &s
     let mut figures = serde_json::Map::new();
     for service in system.services() {
         let kib = system.rss_kib(service);
-        report.row(&format!("RSS {service}, {label}"), mib(kib), "≤ 25 MiB idle");
+        report.row(
+            &format!("RSS {service}, {label}"),
+            mib(kib),
+            "≤ 25 MiB idle",
+        );
         figures.insert(service.into(), kib.into());
     }
-    report.set(&format!("rss_kib_{}", label.replace(' ', "_")), serde_json::Value::Object(figures));
+    report.set(
+        &format!("rss_kib_{}", label.replace(' ', "_")),
+        serde_json::Value::Object(figures),
+    );
 }

@@ -20,7 +20,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let mut report = Report::new("order-rush");
     let system = System::start(
         options,
-        Config { services: CORE, hold_seconds: 900, private_nats: false, one_by_one: false },
+        Config {
+            services: CORE,
+            hold_seconds: 900,
+            private_nats: false,
+            one_by_one: false,
+        },
     )
     .await?;
     let client = Client::new(&system)?;
@@ -31,7 +36,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     pgbench::prepare(&options.database_url, &scratch, pg_tickets).await?;
     let mut baselines = Vec::new();
     for clients in [buyers, options.pool as usize] {
-        baselines.push(pgbench::run(&options.database_url, &scratch, clients, pgbench_seconds, &options.out_dir).await?);
+        baselines.push(
+            pgbench::run(
+                &options.database_url,
+                &scratch,
+                clients,
+                pgbench_seconds,
+                &options.out_dir,
+            )
+            .await?,
+        );
     }
     crate::system::drop_databases(&options.database_url, &[scratch]).await?;
     for b in &baselines {
@@ -66,12 +80,22 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     outcomes.iter().for_each(|o| latencies.push(o.latency));
     report.row(
         &format!("order-rush: {tickets} tickets, {buyers} buyers"),
-        format!("{throughput:.0} orders/s ({} in {:.2} s; {})", ok, elapsed.as_secs_f64(), status_counts(&outcomes)),
+        format!(
+            "{throughput:.0} orders/s ({} in {:.2} s; {})",
+            ok,
+            elapsed.as_secs_f64(),
+            status_counts(&outcomes)
+        ),
         "",
     );
     report.row(
         "order-rush latency p50 / p95 / p99",
-        format!("{:.1} / {:.1} / {:.1} ms", latencies.percentile_ms(50.0), latencies.percentile_ms(95.0), latencies.percentile_ms(99.0)),
+        format!(
+            "{:.1} / {:.1} / {:.1} ms",
+            latencies.percentile_ms(50.0),
+            latencies.percentile_ms(95.0),
+            latencies.percentile_ms(99.0)
+        ),
         "",
     );
     let ratio = throughput / baseline.max(1.0);
@@ -84,10 +108,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
 
     let (paced_outcomes, paced_elapsed) = paced(&client, paced_ids, half_rate).await?;
     let mut paced_latencies = Latencies::default();
-    paced_outcomes.iter().for_each(|o| paced_latencies.push(o.latency));
+    paced_outcomes
+        .iter()
+        .for_each(|o| paced_latencies.push(o.latency));
     let achieved = paced_outcomes.len() as f64 / paced_elapsed.as_secs_f64();
     report.row(
-        &format!("latency at half the db-limit ({half_rate:.0}/s offered, {achieved:.0}/s achieved)"),
+        &format!(
+            "latency at half the db-limit ({half_rate:.0}/s offered, {achieved:.0}/s achieved)"
+        ),
         format!(
             "p50 {:.1} / p95 {:.1} / p99 {:.1} ms ({})",
             paced_latencies.percentile_ms(50.0),
@@ -103,9 +131,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
 
     let mut created = created_ids(&outcomes);
     created.extend(created_ids(&paced_outcomes));
-    let all_answered = outcomes.iter().chain(&paced_outcomes).all(|o| o.status == 201);
+    let all_answered = outcomes
+        .iter()
+        .chain(&paced_outcomes)
+        .all(|o| o.status == 201);
     let every: Vec<_> = outcomes.iter().chain(&paced_outcomes).cloned().collect();
-    report.invariant("every order of a free ticket answered 201", all_answered, status_counts(&every));
+    report.invariant(
+        "every order of a free ticket answered 201",
+        all_answered,
+        status_counts(&every),
+    );
     settle_and_check(&system, &mut report, &created, Duration::from_secs(60)).await?;
     system.stop().await?;
     Ok(report)

@@ -33,7 +33,9 @@ END;
 pub async fn prepare(server: &str, database: &str, tickets: u64) -> anyhow::Result<()> {
     let pool = common::db::connect(&format!("{server}/{database}"), 2).await?;
     common::db::migrate(&pool, &ORDERS_SCHEMA).await?;
-    sqlx::query("CREATE SEQUENCE IF NOT EXISTS pgbench_ticket").execute(&pool).await?;
+    sqlx::query("CREATE SEQUENCE IF NOT EXISTS pgbench_ticket")
+        .execute(&pool)
+        .await?;
     sqlx::query(
         "INSERT INTO tickets (id, title, price_cents, user_id, version)
          SELECT md5(n::text)::uuid, 'Ticket ' || n, 2000, gen_random_uuid(), 0 FROM generate_series(1, $1) n",
@@ -47,13 +49,30 @@ pub async fn prepare(server: &str, database: &str, tickets: u64) -> anyhow::Resu
 }
 
 /// Runs the script with `clients` connections for `seconds`; clears the orders afterwards.
-pub async fn run(server: &str, database: &str, clients: usize, seconds: u64, dir: &std::path::Path) -> anyhow::Result<Baseline> {
+pub async fn run(
+    server: &str,
+    database: &str,
+    clients: usize,
+    seconds: u64,
+    dir: &std::path::Path,
+) -> anyhow::Result<Baseline> {
     let script_path = dir.join("reservation.pgbench.sql");
     std::fs::create_dir_all(dir)?;
     std::fs::write(&script_path, script())?;
     let url = format!("{server}/{database}");
     let output = tokio::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-j", "2", "-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-j",
+            "2",
+            "-c",
+            &clients.to_string(),
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
         .arg(&script_path)
         .arg(&url)
         .output()
@@ -61,17 +80,26 @@ pub async fn run(server: &str, database: &str, clients: usize, seconds: u64, dir
         .context("running pgbench (postgresql-client)")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("pgbench failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "pgbench failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let tps = figure(&stdout, "tps = ").context("no tps in pgbench's output")?;
     let latency_ms = figure(&stdout, "latency average = ").unwrap_or(0.0);
     // The next run starts from the same state.
     let pool = common::db::connect(&url, 1).await?;
-    sqlx::query("TRUNCATE orders, outbox").execute(&pool).await?;
+    sqlx::query("TRUNCATE orders, outbox")
+        .execute(&pool)
+        .await?;
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     pool.close().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok(Baseline { clients, tps, latency_ms })
+    Ok(Baseline {
+        clients,
+        tps,
+        latency_ms,
+    })
 }
 
 fn figure(text: &str, prefix: &str) -> Option<f64> {

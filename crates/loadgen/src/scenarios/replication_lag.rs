@@ -20,7 +20,16 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let seconds = options.number("seconds", 3, 1)? as f64;
     let ticket_count = options.number("tickets", 100, 10)? as usize;
     let mut report = Report::new("replication-lag");
-    let system = System::start(options, Config { services: CORE, hold_seconds: 900, private_nats: false, one_by_one: false }).await?;
+    let system = System::start(
+        options,
+        Config {
+            services: CORE,
+            hold_seconds: 900,
+            private_nats: false,
+            one_by_one: false,
+        },
+    )
+    .await?;
     let client = Client::new(&system)?;
     let seller = client.session()?;
     let tickets = seed_owned(&client, &seller, ticket_count).await?;
@@ -37,7 +46,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         tokio::spawn(async move {
             let mut idle_since: Option<Instant> = None;
             loop {
-                let rows: Vec<(Uuid, i64)> = sqlx::query_as("SELECT id, version FROM tickets").fetch_all(&pool).await?;
+                let rows: Vec<(Uuid, i64)> = sqlx::query_as("SELECT id, version FROM tickets")
+                    .fetch_all(&pool)
+                    .await?;
                 let now = Instant::now();
                 let replica: HashMap<Uuid, i64> = rows.into_iter().collect();
                 {
@@ -56,7 +67,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
                     if done.load(std::sync::atomic::Ordering::Relaxed) {
                         let since = *idle_since.get_or_insert(now);
                         if now - since > Duration::from_secs(30) {
-                            anyhow::bail!("{} updates never reached the orders replica", pending.len());
+                            anyhow::bail!(
+                                "{} updates never reached the orders replica",
+                                pending.len()
+                            );
                         }
                     }
                 }
@@ -75,7 +89,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         tasks.push(tokio::spawn(async move {
             let url = format!("{}/api/tickets/{ticket}", client.tickets);
             let body = json!({"title": "Load ticket", "price": 10 + i});
-            let outcome = client.send(reqwest::Method::PUT, &url, Some(&seller), Some(&body)).await;
+            let outcome = client
+                .send(reqwest::Method::PUT, &url, Some(&seller), Some(&body))
+                .await;
             if let (200, Some(version)) = (outcome.status, outcome.body["version"].as_i64())
                 && let Ok(mut pending) = pending.lock()
             {
@@ -91,25 +107,48 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let achieved = outcomes.len() as f64 / started.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let watched = watcher.await?;
-    let lags = lags.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+    let lags = lags
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .clone();
     let mut put_latencies = Latencies::default();
     outcomes.iter().for_each(|o| put_latencies.push(o.latency));
 
     report.row(
         &format!("updates: {total} over {ticket_count} tickets, {rate:.0}/s offered"),
-        format!("{achieved:.0}/s achieved ({})", super::status_counts(&outcomes)),
+        format!(
+            "{achieved:.0}/s achieved ({})",
+            super::status_counts(&outcomes)
+        ),
         "500 updates/s",
     );
-    report.row("PUT latency p50 / p99", format!("{:.1} / {:.1} ms", put_latencies.percentile_ms(50.0), put_latencies.percentile_ms(99.0)), "");
+    report.row(
+        "PUT latency p50 / p99",
+        format!(
+            "{:.1} / {:.1} ms",
+            put_latencies.percentile_ms(50.0),
+            put_latencies.percentile_ms(99.0)
+        ),
+        "",
+    );
     report.row(
         "replication lag p50 / p99 / max (200 → orders replica has the version)",
-        format!("{:.1} / {:.1} / {:.1} ms", lags.percentile_ms(50.0), lags.percentile_ms(99.0), lags.max_ms()),
+        format!(
+            "{:.1} / {:.1} / {:.1} ms",
+            lags.percentile_ms(50.0),
+            lags.percentile_ms(99.0),
+            lags.max_ms()
+        ),
         "p99 ≤ 20 ms",
     );
     report.set("updates", json!({"offered_per_s": rate, "achieved_per_s": round(achieved), "put_latency": put_latencies.summary()}));
     report.set("lag", lags.summary());
     let all_ok = outcomes.iter().all(|o| o.status == 200);
-    report.invariant("every update answered 200", all_ok, super::status_counts(&outcomes));
+    report.invariant(
+        "every update answered 200",
+        all_ok,
+        super::status_counts(&outcomes),
+    );
     report.invariant(
         "every update reached the orders replica",
         watched.is_ok() && lags.len() == outcomes.iter().filter(|o| o.status == 200).count(),
@@ -129,10 +168,21 @@ async fn seed_owned(client: &Client, seller: &str, count: usize) -> anyhow::Resu
     let mut ids = Vec::with_capacity(count);
     for i in 0..count {
         let outcome = client
-            .send(reqwest::Method::POST, &url, Some(seller), Some(&json!({"title": format!("Lag {i}"), "price": 10})))
+            .send(
+                reqwest::Method::POST,
+                &url,
+                Some(seller),
+                Some(&json!({"title": format!("Lag {i}"), "price": 10})),
+            )
             .await;
         let id = outcome.body["id"].as_str().and_then(|s| s.parse().ok());
-        ids.push(id.ok_or_else(|| anyhow::anyhow!("listing a ticket answered {}: {}", outcome.status, outcome.body))?);
+        ids.push(id.ok_or_else(|| {
+            anyhow::anyhow!(
+                "listing a ticket answered {}: {}",
+                outcome.status,
+                outcome.body
+            )
+        })?);
     }
     Ok(ids)
 }
