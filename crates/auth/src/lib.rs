@@ -49,11 +49,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
         cookie_secure: settings.cookie_secure,
     };
     Ok(
-        ServicePart::new("auth", move |cfg| routes::configure(cfg, state.clone())).depends_on(
-            Dependency::Postgres {
+        ServicePart::new("auth", move |cfg| routes::configure(cfg, state.clone()))
+            .serves(API_PREFIX)
+            .depends_on(Dependency::Postgres {
                 service: "auth",
                 pool,
-            },
-        ),
+            }),
     )
 }

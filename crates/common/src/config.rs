@@ -151,7 +151,13 @@ mod tests {
         let asked: Vec<String> = recorder.asked().into_iter().collect();
         assert_eq!(
             asked,
-            ["HTTP_WORKERS", "JWT_KEY", "LOG_FORMAT", "PORT"],
+            [
+                "HTTP_WORKERS",
+                "JWT_KEY",
+                "LOG_FORMAT",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "PORT"
+            ],
             "set, empty and missing names alike are recorded, each once"
         );
     }
@@ -216,6 +222,8 @@ pub struct HostSettings {
     pub port: u16,
     pub log_format: crate::telemetry::LogFormat,
     pub http_workers: usize,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans are exported (OTLP/HTTP); unset, nowhere.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl HostSettings {
@@ -230,6 +238,7 @@ impl HostSettings {
             port: parse_or(src, "PORT", DEFAULT_PORT)?,
             log_format: parse_or(src, "LOG_FORMAT", default_log)?,
             http_workers: parse_or(src, "HTTP_WORKERS", default_workers)?,
+            otlp_endpoint: src.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
         })
     }
 }

@@ -74,6 +74,16 @@ id_type!(
     EventId,
 );
 
+impl EventId {
+    /// How long ago the event was created: its id is a UUIDv7, whose first 48 bits are the
+    /// creation time in milliseconds. `None` for ids that carry no time or lie in the future.
+    pub fn age(&self) -> Option<std::time::Duration> {
+        let (seconds, nanos) = self.0.get_timestamp()?.to_unix();
+        let created = std::time::UNIX_EPOCH + std::time::Duration::new(seconds, nanos);
+        std::time::SystemTime::now().duration_since(created).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +96,14 @@ mod tests {
         assert_eq!(text, text.to_lowercase());
         assert_eq!(text.parse::<TicketId>().ok(), Some(id));
         assert_eq!(serde_json::to_string(&id).ok(), Some(format!("\"{text}\"")));
+    }
+
+    #[test]
+    fn an_event_id_knows_its_age() {
+        let id = EventId::new();
+        let age = id.age().expect("a v7 id has a time");
+        assert!(age < std::time::Duration::from_secs(1), "{age:?}");
+        assert_eq!(EventId(uuid::Uuid::new_v4()).age(), None);
     }
 
     #[test]

@@ -8,12 +8,15 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod ids;
+pub mod metrics;
 pub mod money;
+pub mod observe;
 pub mod openapi;
 pub mod server;
 pub mod session;
 pub mod telemetry;
 pub mod timestamp;
+pub mod trace_context;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::error;
 use crate::health::{self, Dependency};
+use crate::observe::{self, Collector, ServiceMap};
 
 pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// Answers requests no route matched, outside `/api` (a web front end's HTML 404 page).
@@ -27,6 +28,9 @@ pub struct ServicePart {
     pub dependencies: Vec<Dependency>,
     pub tasks: Vec<Task>,
     pub fallback: Option<Fallback>,
+    /// The paths it answers (the `service` label of HTTP metrics in a shared process).
+    pub prefixes: Vec<&'static str>,
+    pub collectors: Vec<Collector>,
 }
 
 impl ServicePart {
@@ -40,7 +44,25 @@ impl ServicePart {
             dependencies: Vec::new(),
             tasks: Vec::new(),
             fallback: None,
+            prefixes: Vec::new(),
+            collectors: Vec::new(),
         }
+    }
+
+    /// Declares that this part answers `prefix` and the paths below it.
+    pub fn serves(mut self, prefix: &'static str) -> Self {
+        self.prefixes.push(prefix);
+        self
+    }
+
+    /// Runs `collect` before every `/metrics` scrape, to set gauges read from elsewhere.
+    pub fn collect<F, Fut>(mut self, collect: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.collectors.push(Arc::new(move || Box::pin(collect())));
+        self
     }
 
     pub fn depends_on(mut self, dependency: Dependency) -> Self {
@@ -51,14 +73,24 @@ impl ServicePart {
     /// The usual wiring of an event-driven service: readiness on its database and NATS, and the
     /// outbox relay publishing what its transactions commit.
     pub fn with_events(self, pool: &sqlx::PgPool, bus: &crate::bus::Bus) -> Self {
-        let relay = crate::bus::OutboxRelay::new(pool.clone(), bus.clone());
         let service = self.name;
+        let relay = crate::bus::OutboxRelay::new(service, pool.clone(), bus.clone());
+        let outbox = pool.clone();
         self.depends_on(Dependency::Postgres {
             service,
             pool: pool.clone(),
         })
         .depends_on(Dependency::Nats(Box::new(bus.clone())))
         .task(move |cancel| relay.run(cancel))
+        .collect(move || {
+            let pool = outbox.clone();
+            async move {
+                match crate::bus::outbox::pending(&pool).await {
+                    Ok(rows) => crate::metrics::outbox_pending(service, rows),
+                    Err(e) => tracing::debug!(error = %e, "outbox: counting pending events"),
+                }
+            }
+        })
     }
 
     /// Answers unmatched paths outside `/api` with `fallback` instead of the JSON 404.
@@ -150,27 +182,36 @@ pub fn start(
     parts: Vec<ServicePart>,
     workers: usize,
 ) -> anyhow::Result<Running> {
+    crate::metrics::install();
     let address = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let tasks = TaskTracker::new();
     let mut routes = Vec::new();
     let mut dependencies = Vec::new();
+    let mut collectors = Vec::new();
     let fallback = parts.iter().find_map(|p| p.fallback.clone());
+    let services = Arc::new(ServiceMap::new(
+        parts.iter().map(|p| (p.name, p.prefixes.clone())),
+    ));
     for part in parts {
         routes.push(part.routes);
-        for dependency in part.dependencies {
-            dependencies.push(dependency);
-        }
+        dependencies.extend(part.dependencies);
+        collectors.extend(part.collectors);
         for task in part.tasks {
             tasks.spawn(task(cancel.child_token()));
         }
     }
     let server = HttpServer::new(move || {
+        let services = services.clone();
         let mut app = App::new()
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                observe::observe(services.clone(), req, next)
+            }))
             .wrap(TracingLogger::default())
             .app_data(error::json_config())
             .app_data(error::path_config())
-            .configure(|cfg| health::routes(cfg, dependencies.clone()));
+            .configure(|cfg| health::routes(cfg, dependencies.clone()))
+            .configure(|cfg| observe::routes(cfg, dependencies.clone(), collectors.clone()));
         for configure in &routes {
             app = app.configure(|cfg| configure(cfg));
         }
@@ -200,6 +241,19 @@ pub fn start(
         server: tokio::spawn(server),
         tasks,
     })
+}
+
+/// The binary's name (`orders`, `ticketing`, ...): the `service.name` of its exported spans.
+fn program_name() -> String {
+    std::env::args()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .map_or_else(
+            || "ticketing".to_owned(),
+            |s| s.to_string_lossy().into_owned(),
+        )
 }
 
 async fn shutdown_signal() {
@@ -263,7 +317,16 @@ where
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(host.log_format);
+    let export = crate::telemetry::TraceExport {
+        otlp_endpoint: host.otlp_endpoint.clone(),
+        service_name: program_name(),
+    };
+    crate::telemetry::init_with(
+        host.log_format,
+        &export,
+        crate::telemetry::DEFAULT_FILTER,
+        std::io::stdout,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -288,6 +351,7 @@ where
         );
         running.run_until_signal().await
     });
+    crate::telemetry::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

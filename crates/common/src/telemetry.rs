@@ -1,8 +1,19 @@
-//! Logging: JSON (production) or pretty (local) lines, filtered by `RUST_LOG`.
+//! Logs and traces. Logs are JSON (production) or pretty (local) lines, filtered by `RUST_LOG`;
+//! every span is also an OpenTelemetry span, so each request and event handling has a W3C trace
+//! id that every log line inside it carries. Spans are exported over OTLP only when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise the ids are made and nothing is sent.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+pub use crate::trace_context::{continue_trace, current_traceparent, trace_id_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -21,25 +32,102 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+/// Where spans go besides the logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceExport {
+    /// The OTLP/HTTP collector, e.g. `http://otel-collector:4318` (`/v1/traces` is appended).
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported spans: the service, or `ticketing` in local mode.
+    pub service_name: String,
+}
+
+/// What is logged when `RUST_LOG` is unset.
+pub const DEFAULT_FILTER: &str = "info";
+
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
 /// Installs the global subscriber once; later calls (tests) are no-ops.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = match format {
+    init_with(
+        format,
+        &TraceExport::default(),
+        DEFAULT_FILTER,
+        std::io::stdout,
+    );
+}
+
+/// [`init`] with span export and a filter for when `RUST_LOG` is unset, writing log lines to
+/// `writer` (tests capture them).
+pub fn init_with<W>(format: LogFormat, export: &TraceExport, default_filter: &str, writer: W)
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    if PROVIDER.get().is_some() {
+        return;
+    }
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let provider = tracer_provider(export);
+    let tracer = provider.tracer("ticketing");
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_error_records_to_exceptions(true);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    // The span list (not only the current span) so that lines inside nested spans still carry
+    // the request's or event's `trace_id`, which is a field of the outermost span.
+    let installed = match format {
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
-                    .with_current_span(true)
-                    .with_span_list(false),
+                    .with_current_span(false)
+                    .with_span_list(true)
+                    .with_writer(writer),
             )
             .try_init(),
         LogFormat::Pretty => registry
             .with(
                 fmt::layer()
                     .compact()
-                    .with_ansi(std::io::stdout().is_terminal()),
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_writer(writer),
             )
             .try_init(),
     };
+    if installed.is_ok() {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        let _ = PROVIDER.set(provider);
+    }
+}
+
+fn tracer_provider(export: &TraceExport) -> SdkTracerProvider {
+    let resource = Resource::builder()
+        .with_service_name(export.service_name.clone())
+        .build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let Some(endpoint) = &export.otlp_endpoint else {
+        return builder.build();
+    };
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .build();
+    match exporter {
+        // Batched on its own thread: a slow or absent collector never blocks a request.
+        Ok(exporter) => builder.with_batch_exporter(exporter).build(),
+        Err(e) => {
+            eprintln!("OTLP export to {endpoint} disabled: {e}");
+            builder.build()
+        }
+    }
+}
+
+/// Sends the spans still buffered (on shutdown).
+pub fn flush() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(e) = provider.force_flush()
+    {
+        tracing::debug!(error = %e, "flushing spans");
+    }
 }

@@ -209,7 +209,9 @@ async fn the_outbox_publishes_committed_events_once_with_their_id() {
     // Two relays, as with two replicas; the stream sees the event once.
     let cancel = CancellationToken::new();
     let relays: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(OutboxRelay::new(pool.clone(), bus.clone()).run(cancel.clone())))
+        .map(|_| {
+            tokio::spawn(OutboxRelay::new("test", pool.clone(), bus.clone()).run(cancel.clone()))
+        })
         .collect();
     let event: ExpirationComplete = tap.next().await;
     assert_eq!(

@@ -15,6 +15,9 @@ use common::config::DatabaseSettings;
 use common::server::ServicePart;
 use sqlx::PgPool;
 
+/// The service's name: its metrics' `service` label and its consumers' prefix.
+pub const NAME: &str = "expiration";
+
 pub use config::Settings;
 use sweeper::{Sweeper, Wakeup};
 
@@ -31,9 +34,19 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let bus = Bus::from_settings(&settings.events).await?;
     let wakeup = Arc::new(Wakeup::default());
     let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
-    let mut part = ServicePart::new("expiration", |_| {})
+    let pending = pool.clone();
+    let mut part = ServicePart::new(NAME, |_| {})
         .with_events(&pool, &bus)
-        .task(move |cancel| sweeper.run(cancel));
+        .task(move |cancel| sweeper.run(cancel))
+        .collect(move || {
+            let pool = pending.clone();
+            async move {
+                match repo::pending(&pool).await {
+                    Ok(n) => common::metrics::expiration_pending(NAME, n),
+                    Err(e) => tracing::debug!(error = %e, "counting pending expirations"),
+                }
+            }
+        });
     for listener in listeners::all(&pool, &wakeup) {
         part = part.listen(&bus, listener);
     }

@@ -18,7 +18,7 @@ pub const CLAIM_DUE: &str = "DELETE FROM expirations WHERE order_id IN (
         LIMIT $1
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING order_id";
+    RETURNING order_id, expires_at, traceparent";
 
 /// The earliest pending expiration (one index lookup) and the database's clock.
 pub const NEXT_DUE: &str =
@@ -43,13 +43,14 @@ pub async fn schedule(
     expires_at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO expirations (order_id, expires_at)
-         SELECT $1, $2
+        "INSERT INTO expirations (order_id, expires_at, traceparent)
+         SELECT $1, $2, $3
          WHERE NOT EXISTS (SELECT 1 FROM finished_orders WHERE order_id = $1)
          ON CONFLICT ON CONSTRAINT expirations_pkey DO NOTHING",
     )
     .bind(order)
     .bind(expires_at)
+    .bind(common::trace_context::current_traceparent())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -89,19 +90,23 @@ pub async fn finish(conn: &mut PgConnection, order: OrderId) -> Result<bool, sql
     Ok(removed > 0)
 }
 
-#[derive(sqlx::FromRow)]
-struct Claimed {
-    order_id: OrderId,
+/// A due expiration, claimed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Due {
+    pub order_id: OrderId,
+    pub expires_at: OffsetDateTime,
+    /// The trace of the purchase that scheduled it.
+    pub traceparent: Option<String>,
 }
 
 /// Claims (deletes) up to `limit` due expirations and marks their orders finished.
 #[tracing::instrument(skip_all)]
-pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<OrderId>, sqlx::Error> {
-    let claimed: Vec<Claimed> = sqlx::query_as(CLAIM_DUE)
+pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
+    let claimed: Vec<Due> = sqlx::query_as(CLAIM_DUE)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    let orders: Vec<OrderId> = claimed.into_iter().map(|c| c.order_id).collect();
+    let orders: Vec<OrderId> = claimed.iter().map(|c| c.order_id).collect();
     if !orders.is_empty() {
         sqlx::query(
             "INSERT INTO finished_orders (order_id) SELECT unnest($1::uuid[])
@@ -111,7 +116,7 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<OrderI
         .execute(&mut *conn)
         .await?;
     }
-    Ok(orders)
+    Ok(claimed)
 }
 
 #[derive(sqlx::FromRow)]

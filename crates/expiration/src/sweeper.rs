@@ -10,10 +10,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use common::bus::enqueue;
 use common::events::ExpirationComplete;
+use common::metrics;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::domain::schedule;
 use crate::repo;
@@ -127,17 +129,28 @@ impl Sweeper {
         if due.is_empty() {
             return Ok(0);
         }
-        for order_id in &due {
-            enqueue(
-                &mut tx,
-                &ExpirationComplete {
-                    order_id: *order_id,
-                },
-            )
-            .await
-            .context("expiration: enqueue expiration.complete")?;
+        for expiration in &due {
+            // The event continues the trace of the purchase that scheduled it.
+            let span = tracing::info_span!(
+                "expiration",
+                order_id = %expiration.order_id,
+                trace_id = tracing::field::Empty,
+            );
+            common::trace_context::continue_trace(&span, expiration.traceparent.as_deref());
+            let event = ExpirationComplete {
+                order_id: expiration.order_id,
+            };
+            enqueue(&mut tx, &event)
+                .instrument(span)
+                .await
+                .context("expiration: enqueue expiration.complete")?;
         }
         tx.commit().await.context("expiration: commit")?;
+        let now = OffsetDateTime::now_utc();
+        for expiration in &due {
+            let late = (now - expiration.expires_at).max(time::Duration::ZERO);
+            metrics::expiration_fired(crate::NAME, late.unsigned_abs());
+        }
         tracing::info!(fired = due.len(), "orders expired");
         Ok(due.len())
     }

@@ -22,6 +22,8 @@ pub use provider::{FakeProvider, PaymentProvider, StripeProvider};
 
 /// Where the service's routes live.
 pub const API_PREFIX: &str = "/api/payments";
+/// The service's name: its metrics' `service` label and its consumers' prefix.
+pub const NAME: &str = "payments";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -62,9 +64,11 @@ pub async fn build_with_provider(
         provider: provider.clone(),
     };
     let keys = settings.jwt.clone();
-    Ok(ServicePart::new("payments", move |cfg| {
+    common::metrics::declare_payments(NAME);
+    Ok(ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, state.clone(), keys.clone())
     })
+    .serves(API_PREFIX)
     .with_events(&pool, &bus)
     .listen(&bus, listeners::order_created::listener(pool.clone()))
     .listen(&bus, listeners::order_cancelled::listener(pool, provider)))

@@ -78,7 +78,8 @@ pub fn docs_part(selection: &[&str]) -> anyhow::Result<ServicePart> {
                 }
             }),
         );
-    }))
+    })
+    .serves(OPENAPI_PATH))
 }
 
 /// One event of SPEC §4: who publishes it and who consumes it (SPEC §1).

@@ -48,6 +48,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let mut part = ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, routes_pool.clone(), keys.clone())
     })
+    .serves(API_PREFIX)
     .with_events(&pool, &bus);
     for listener in listeners::all(&pool) {
         part = part.listen(&bus, listener);

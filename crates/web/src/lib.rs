@@ -26,6 +26,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     });
     Ok(
         ServicePart::new("web", move |cfg| routes::configure(cfg, state.clone()))
+            .serves("/")
             .fallback(|_req| async { error::not_found_page() }),
     )
 }

@@ -3,7 +3,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{
     AckKind,
@@ -15,6 +15,9 @@ use tracing::Instrument;
 
 use super::Bus;
 use crate::events::Event;
+use crate::ids::EventId;
+use crate::metrics::ListenerMetrics;
+use crate::trace_context;
 
 /// What a handler decided about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,7 @@ pub struct Listener {
     subject: &'static str,
     handle: Handle,
     max_deliveries: i64,
+    metrics: ListenerMetrics,
 }
 
 impl Listener {
@@ -62,11 +66,13 @@ impl Listener {
             let handler = handler.clone();
             Ok(async move { handler(event).await }.boxed())
         });
+        crate::metrics::install();
         Self {
             service,
             subject: E::SUBJECT,
             handle,
             max_deliveries: MAX_DELIVERIES,
+            metrics: ListenerMetrics::new(service, E::SUBJECT),
         }
     }
 
@@ -147,40 +153,57 @@ impl Listener {
 
     async fn process(&self, message: async_nats::jetstream::Message) {
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
-        let event_id = message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default();
+        let header = |name: &str| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
+        let event_id = header(async_nats::header::NATS_MESSAGE_ID.as_ref()).unwrap_or_default();
         let span = tracing::info_span!(
             "event",
             service = self.service,
             subject = self.subject,
             event_id = %event_id,
             delivered,
+            trace_id = tracing::field::Empty,
         );
+        trace_context::continue_trace(&span, header(trace_context::TRACEPARENT).as_deref());
+        self.metrics.delivered();
         let ack = match (self.handle)(&message.payload) {
             Err(e) => {
-                tracing::error!(parent: &span, error = %e, "undecodable event terminated");
+                span.in_scope(|| tracing::error!(error = %e, "undecodable event terminated"));
+                self.metrics.dropped("undecodable");
                 AckKind::Term
             }
             Ok(future) => {
+                let started = Instant::now();
                 let result = AssertUnwindSafe(future)
                     .catch_unwind()
                     .instrument(span.clone())
                     .await;
-                self.decide(&span, delivered, result)
+                self.metrics.handled(started.elapsed());
+                // Entered, not only named as parent: log lines list the spans entered.
+                let ack = span.in_scope(|| self.decide(delivered, result));
+                match ack {
+                    AckKind::Ack => self
+                        .metrics
+                        .acked(event_id.parse::<EventId>().ok().and_then(|id| id.age())),
+                    AckKind::Term => self.metrics.dropped("exhausted"),
+                    _ => self.metrics.retried(),
+                }
+                span.in_scope(|| tracing::debug!(outcome = ?ack, "event handled"));
+                ack
             }
         };
         if let Err(e) = message.ack_with(ack).await {
-            tracing::warn!(parent: &span, error = %e, "could not acknowledge event");
+            span.in_scope(|| tracing::warn!(error = %e, "could not acknowledge event"));
         }
     }
 
     fn decide(
         &self,
-        span: &tracing::Span,
         delivered: i64,
         result: Result<anyhow::Result<Outcome>, Box<dyn std::any::Any + Send>>,
     ) -> AckKind {
@@ -188,24 +211,29 @@ impl Listener {
         match result {
             Ok(Ok(Outcome::Ack)) => AckKind::Ack,
             Ok(Ok(Outcome::Retry)) if exhausted => {
-                tracing::error!(parent: span, "event still not applicable after {delivered} deliveries; giving up");
+                tracing::error!(
+                    "event still not applicable after {delivered} deliveries; giving up"
+                );
                 AckKind::Term
             }
             Ok(Ok(Outcome::Retry)) => AckKind::Nak(Some(retry_delay(delivered))),
             Ok(Err(e)) if exhausted => {
-                tracing::error!(parent: span, error = format!("{e:#}"), "event handler kept failing; giving up");
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "event handler kept failing; giving up"
+                );
                 AckKind::Term
             }
             Ok(Err(e)) => {
-                tracing::warn!(parent: span, error = format!("{e:#}"), "event handler failed; will retry");
+                tracing::warn!(error = format!("{e:#}"), "event handler failed; will retry");
                 AckKind::Nak(Some(retry_delay(delivered)))
             }
             Err(_) if exhausted => {
-                tracing::error!(parent: span, "event handler kept panicking; giving up");
+                tracing::error!("event handler kept panicking; giving up");
                 AckKind::Term
             }
             Err(_) => {
-                tracing::error!(parent: span, "event handler panicked; will retry");
+                tracing::error!("event handler panicked; will retry");
                 AckKind::Nak(Some(retry_delay(delivered)))
             }
         }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::Bus;
 use crate::events::Event;
 use crate::ids::EventId;
+use crate::{metrics, trace_context};
 
 /// The Postgres channel a trigger on the outbox table notifies on every committed insert.
 const CHANNEL: &str = "outbox";
@@ -26,14 +27,15 @@ const POLL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Writes `event` to the outbox inside the caller's transaction. It is published only if, and
-/// once, that transaction commits.
+/// once, that transaction commits, with the current span's trace context.
 pub async fn enqueue<E: Event>(conn: &mut PgConnection, event: &E) -> Result<EventId, sqlx::Error> {
     let id = EventId::new();
     let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO outbox (id, subject, payload, traceparent) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(E::SUBJECT)
         .bind(payload)
+        .bind(trace_context::current_traceparent())
         .execute(conn)
         .await?;
     Ok(id)
@@ -43,6 +45,7 @@ pub async fn enqueue<E: Event>(conn: &mut PgConnection, event: &E) -> Result<Eve
 /// `FOR UPDATE SKIP LOCKED`, and a re-publish carries the same `Nats-Msg-Id`.
 #[derive(Clone)]
 pub struct OutboxRelay {
+    service: &'static str,
     pool: PgPool,
     bus: Bus,
     kick: Arc<Notify>,
@@ -54,11 +57,14 @@ struct Row {
     id: EventId,
     subject: String,
     payload: String,
+    traceparent: Option<String>,
 }
 
 impl OutboxRelay {
-    pub fn new(pool: PgPool, bus: Bus) -> Self {
+    /// The relay of `service`'s outbox (the name labels its metrics).
+    pub fn new(service: &'static str, pool: PgPool, bus: Bus) -> Self {
         Self {
+            service,
             pool,
             bus,
             kick: Arc::new(Notify::new()),
@@ -115,7 +121,8 @@ impl OutboxRelay {
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await.context("outbox: begin")?;
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT seq, id, subject, payload FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+            "SELECT seq, id, subject, payload, traceparent FROM outbox
+             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(BATCH)
         .fetch_all(&mut *tx)
@@ -130,12 +137,15 @@ impl OutboxRelay {
         let mut pending = Vec::with_capacity(rows.len());
         let mut first_error = None;
         for row in &rows {
-            let message = PublishMessage::build()
+            let mut message = PublishMessage::build()
                 .payload(row.payload.clone().into())
                 .message_id(row.id.to_string());
+            if let Some(traceparent) = &row.traceparent {
+                message = message.header(trace_context::TRACEPARENT, traceparent.as_str());
+            }
             let subject = self.bus.namespace().subject(&row.subject);
             match self.bus.jetstream().send_publish(subject, message).await {
-                Ok(ack) => pending.push((row.seq, ack.into_future())),
+                Ok(ack) => pending.push(((row.seq, row.id), ack.into_future())),
                 Err(e) => {
                     first_error = Some(anyhow::anyhow!("publishing event {}: {e}", row.id));
                     break;
@@ -144,9 +154,13 @@ impl OutboxRelay {
         }
         let (seqs, acks): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
         let mut published = Vec::with_capacity(seqs.len());
-        for (seq, result) in seqs.into_iter().zip(join_all(acks).await) {
+        let mut latencies = Vec::with_capacity(seqs.len());
+        for ((seq, id), result) in seqs.into_iter().zip(join_all(acks).await) {
             match result {
-                Ok(_) => published.push(seq),
+                Ok(_) => {
+                    published.push(seq);
+                    latencies.extend(id.age());
+                }
                 Err(e) => {
                     first_error.get_or_insert_with(|| anyhow::anyhow!("awaiting stream ack: {e}"));
                 }
@@ -158,6 +172,7 @@ impl OutboxRelay {
             .await
             .context("outbox: delete published rows")?;
         tx.commit().await.context("outbox: commit")?;
+        metrics::outbox_published(self.service, latencies);
         tracing::debug!(published = published.len(), "outbox relay published events");
         match first_error {
             Some(e) => Err(e),

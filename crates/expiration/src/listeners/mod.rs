@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use crate::sweeper::Wakeup;
 
 /// The durable consumers' service name (`expiration_order_created`, ...).
-pub const SERVICE: &str = "expiration";
+pub const SERVICE: &str = crate::NAME;
 
 /// Every listener of the service.
 pub fn all(pool: &PgPool, wakeup: &Arc<Wakeup>) -> Vec<Listener> {

@@ -5,4 +5,4 @@ pub mod order_cancelled;
 pub mod order_created;
 
 /// The durable consumer prefix of this service.
-pub const SERVICE: &str = "payments";
+pub const SERVICE: &str = crate::NAME;

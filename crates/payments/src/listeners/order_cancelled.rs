@@ -51,6 +51,7 @@ pub async fn handle(
     let kept = repo::lock_succeeded_payments(&mut *tx, order.id)
         .await
         .context("reading the order's payments")?;
+    let refunds = kept.len();
     for payment in kept {
         // An error rolls everything back; the redelivery refunds with the same key.
         provider
@@ -79,5 +80,8 @@ pub async fn handle(
         .await
         .context("cancelling the replica order")?;
     tx.commit().await.context("committing the cancellation")?;
+    for _ in 0..refunds {
+        common::metrics::refund(crate::NAME);
+    }
     Ok(Outcome::Ack)
 }

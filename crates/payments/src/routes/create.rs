@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use common::bus::enqueue;
 use common::error::violated_constraint;
 use common::events::{OrderStatus, PaymentCreated, PaymentRefunded};
+use common::metrics;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, OrderId, PaymentId};
@@ -68,12 +69,19 @@ pub async fn create(
         })
         .await
         .map_err(|e| match e {
-            ChargeError::Declined(message) => ApiError::PaymentDeclined(message),
-            ChargeError::Unavailable(e) => ApiError::ProviderUnavailable(e),
+            ChargeError::Declined(message) => {
+                metrics::payment(crate::NAME, "declined");
+                ApiError::PaymentDeclined(message)
+            }
+            ChargeError::Unavailable(e) => {
+                metrics::payment(crate::NAME, "provider_error");
+                ApiError::ProviderUnavailable(e)
+            }
         })?;
 
     match record(&state.pool, order.id, &charge).await? {
         Recorded::Paid(id) => {
+            metrics::payment(crate::NAME, "succeeded");
             tracing::info!(payment_id = %id, stripe_id = %charge.id, "payment recorded");
             Ok(HttpResponse::Created().json(super::Payment { id }))
         }
@@ -159,6 +167,7 @@ async fn give_back(state: &AppState, order_id: OrderId, charge: &Charge) -> Resu
                 "could not refund a charge of an order that cannot keep it");
             ApiError::ProviderUnavailable(e)
         })?;
+    metrics::refund(crate::NAME);
     let id = PaymentId::new();
     let mut tx = state.pool.begin().await?;
     repo::insert_payment(&mut *tx, id, order_id, &charge.id, PaymentStatus::Refunded).await?;
