@@ -130,14 +130,29 @@ pub async fn ticket_version(pool: &PgPool, id: TicketId) -> Result<Option<i64>, 
         .await
 }
 
-pub async fn find_ticket(
-    conn: &mut PgConnection,
+/// A ticket as a buyer finds it: the replica row, and whether a live order holds it now.
+#[derive(sqlx::FromRow)]
+pub struct TicketToOrder {
+    #[sqlx(flatten)]
+    pub ticket: Ticket,
+    pub reserved: bool,
+}
+
+/// One round trip for the common refusal (a ticket someone holds): the `EXISTS` walks the
+/// partial index `orders_one_active_per_ticket`. Only a hint: the index decides at insert.
+pub async fn find_ticket_to_order(
+    conn: impl sqlx::PgExecutor<'_>,
     id: TicketId,
-) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as("SELECT id, title, price_cents, user_id, version FROM tickets WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+) -> Result<Option<TicketToOrder>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, t.title, t.price_cents, t.user_id, t.version,
+                EXISTS (SELECT 1 FROM orders o
+                        WHERE o.ticket_id = t.id AND o.status <> 'cancelled') AS reserved
+         FROM tickets t WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 // ---- orders ----

@@ -40,15 +40,20 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = parse_ticket_id(&body).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    let ticket = repo::find_ticket(&mut tx, ticket_id)
+    let found = repo::find_ticket_to_order(&state.pool, ticket_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let ticket = found.ticket;
     if ticket.user_id == user.id() {
         return Err(ApiError::bad_request(OWN_TICKET));
     }
+    // Most refusals in a rush end here, without a transaction or a dead row.
+    if found.reserved {
+        return Err(ApiError::bad_request(ALREADY_RESERVED));
+    }
     let expires_at = timestamp::truncate_to_millis(time::OffsetDateTime::now_utc() + state.hold);
-    // No read-then-write: the partial unique index decides between concurrent buyers.
+    let mut tx = state.pool.begin().await?;
+    // The read above is only a hint: the partial unique index decides between concurrent buyers.
     let order = repo::insert_order(&mut tx, user.id(), ticket.id, expires_at)
         .await
         .map_err(|e| {
