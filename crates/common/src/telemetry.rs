@@ -11,6 +11,12 @@ use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 pub use crate::trace_context::{continue_trace, current_traceparent, trace_id_of};
@@ -68,14 +74,14 @@ where
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let provider = tracer_provider(export);
     let tracer = provider.tracer("ticketing");
-    let otel = tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_error_records_to_exceptions(true);
-    let filter =
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let logged =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let registry = tracing_subscriber::registry()
+        .with(SpansAlways { logs: logged })
+        .with(otel);
     // The span list (not only the current span) so that lines inside nested spans still carry
-    // the request's or event's `trace_id`, which is a field of the outermost span.
+    // the request's or event's `trace_id`, a field of the outermost span.
     let installed = match format {
         LogFormat::Json => registry
             .with(
@@ -98,6 +104,60 @@ where
     if installed.is_ok() {
         opentelemetry::global::set_tracer_provider(provider.clone());
         let _ = PROVIDER.set(provider);
+    }
+}
+
+/// The global filter: `RUST_LOG` chooses which events become log lines, while spans at `INFO`
+/// and above (requests, event handlings and what runs inside them) are always made, so traces
+/// and the trace ids of log lines do not depend on the log level.
+struct SpansAlways {
+    logs: EnvFilter,
+}
+
+fn is_traced(meta: &Metadata<'_>) -> bool {
+    meta.is_span() && *meta.level() <= Level::INFO
+}
+
+impl<S> Layer<S> for SpansAlways
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if is_traced(meta) {
+            Interest::always()
+        } else {
+            Layer::<S>::register_callsite(&self.logs, meta)
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        is_traced(meta) || Layer::<S>::enabled(&self.logs, meta, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        let logs = Layer::<S>::max_level_hint(&self.logs).unwrap_or(LevelFilter::TRACE);
+        Some(logs.max(LevelFilter::INFO))
+    }
+
+    // The log filter follows spans for its span-scoped directives (`target[span]=level`).
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        self.logs.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        self.logs.on_record(id, values, ctx);
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        self.logs.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        self.logs.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        self.logs.on_close(id, ctx);
     }
 }
 
