@@ -122,8 +122,7 @@ impl OutboxRelay {
         let mut tx = self.pool.begin().await.context("outbox: begin")?;
         // This transaction only deletes rows the stream has acknowledged. If a crash loses it,
         // the rows are published again with the same ids, which the stream's duplicate window
-        // and the idempotent consumers absorb; so it need not wait for its WAL flush, which
-        // under load halves the commits that do.
+        // and the idempotent consumers absorb; so it need not wait for its WAL flush.
         sqlx::query("SET LOCAL synchronous_commit TO off")
             .execute(&mut *tx)
             .await
