@@ -32,7 +32,7 @@ impl std::fmt::Debug for UserRow {
 }
 
 /// Inserts a user; a taken email fails on [`EMAIL_TAKEN`].
-#[tracing::instrument(skip_all, fields(user_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %id))]
 pub async fn insert_user(
     pool: &PgPool,
     id: UserId,
@@ -48,7 +48,7 @@ pub async fn insert_user(
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_email(pool: &PgPool, email: &Email) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>("SELECT id, email, password_hash FROM users WHERE email = $1")
         .bind(email.as_str())

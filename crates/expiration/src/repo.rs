@@ -25,7 +25,7 @@ pub const NEXT_DUE: &str =
     "SELECT (SELECT min(expires_at) FROM expirations) AS next_due, now() AS now";
 
 /// Serialises this transaction with every other handler transaction on the same order.
-#[tracing::instrument(skip_all, fields(order_id = %order))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn lock_order(conn: &mut PgConnection, order: OrderId) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
         .bind(order)
@@ -36,7 +36,7 @@ pub async fn lock_order(conn: &mut PgConnection, order: OrderId) -> Result<(), s
 
 /// Schedules `order` to expire at `expires_at` unless it is already scheduled or finished.
 /// Returns whether it is scheduled now. Call with [`lock_order`] held.
-#[tracing::instrument(skip_all, fields(order_id = %order))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn schedule(
     conn: &mut PgConnection,
     order: OrderId,
@@ -72,7 +72,7 @@ pub async fn schedule(
 
 /// Removes `order`'s expiration, if any, and remembers that it must never be scheduled again.
 /// Returns whether an expiration was removed. Call with [`lock_order`] held.
-#[tracing::instrument(skip_all, fields(order_id = %order))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn finish(conn: &mut PgConnection, order: OrderId) -> Result<bool, sqlx::Error> {
     // Delete first, then insert: the same lock order as the sweeper's, so the two never deadlock.
     let removed = sqlx::query("DELETE FROM expirations WHERE order_id = $1")
@@ -100,7 +100,7 @@ pub struct Due {
 }
 
 /// Claims (deletes) up to `limit` due expirations and marks their orders finished.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
     let claimed: Vec<Due> = sqlx::query_as(CLAIM_DUE)
         .bind(limit)
@@ -126,7 +126,7 @@ pub struct NextDue {
 }
 
 /// When the next expiration is due, by the database's clock.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_due(conn: impl PgExecutor<'_>) -> Result<NextDue, sqlx::Error> {
     sqlx::query_as(NEXT_DUE).fetch_one(conn).await
 }

@@ -140,6 +140,8 @@ pub struct TicketToOrder {
 
 /// One round trip for the common refusal (a ticket someone holds): the `EXISTS` walks the
 /// partial index `orders_one_active_per_ticket`. Only a hint: the index decides at insert.
+/// The subquery names `$1`, not `t.id`: uncorrelated, it runs once as an InitPlan; correlated,
+/// the planner may hash the whole orders table for it (seen under load with stale statistics).
 pub async fn find_ticket_to_order(
     conn: impl sqlx::PgExecutor<'_>,
     id: TicketId,
@@ -147,7 +149,7 @@ pub async fn find_ticket_to_order(
     sqlx::query_as(
         "SELECT t.id, t.title, t.price_cents, t.user_id, t.version,
                 EXISTS (SELECT 1 FROM orders o
-                        WHERE o.ticket_id = t.id AND o.status <> 'cancelled') AS reserved
+                        WHERE o.ticket_id = $1 AND o.status <> 'cancelled') AS reserved
          FROM tickets t WHERE t.id = $1",
     )
     .bind(id)

@@ -46,7 +46,7 @@ pub struct SucceededPayment {
 const ORDER_COLUMNS: &str = "id, user_id, status, price_cents, version, expires_at";
 
 /// Inserts a replica order; an existing row is left alone. `true` when it was inserted.
-#[tracing::instrument(skip_all, fields(order_id = %order.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id))]
 pub async fn insert_order(
     db: impl PgExecutor<'_>,
     order: &ReplicaOrder,
@@ -67,7 +67,7 @@ pub async fn insert_order(
     Ok(result.rows_affected() == 1)
 }
 
-#[tracing::instrument(skip_all, fields(order_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn find_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
@@ -83,7 +83,7 @@ pub async fn find_order(
 }
 
 /// Reads an order and locks its row until the transaction ends.
-#[tracing::instrument(skip_all, fields(order_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn lock_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
@@ -99,7 +99,7 @@ pub async fn lock_order(
 }
 
 /// Applies a cancellation: status `cancelled` at `version`.
-#[tracing::instrument(skip_all, fields(order_id = %id, version))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id, version))]
 pub async fn cancel_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
@@ -115,7 +115,7 @@ pub async fn cancel_order(
 }
 
 /// The payment kept for an order, if any.
-#[tracing::instrument(skip_all, fields(order_id = %order))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn succeeded_payment(
     db: impl PgExecutor<'_>,
     order: OrderId,
@@ -129,7 +129,7 @@ pub async fn succeeded_payment(
 }
 
 /// The payments kept for an order, locked until the transaction ends.
-#[tracing::instrument(skip_all, fields(order_id = %order))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn lock_succeeded_payments(
     db: impl PgExecutor<'_>,
     order: OrderId,
@@ -147,7 +147,7 @@ pub async fn lock_succeeded_payments(
 
 /// Records a payment. A second succeeded payment of one order violates
 /// [`ONE_SUCCEEDED_PER_ORDER`].
-#[tracing::instrument(skip_all, fields(payment_id = %id, order_id = %order, status = status.as_str()))]
+#[tracing::instrument(level = "debug", skip_all, fields(payment_id = %id, order_id = %order, status = status.as_str()))]
 pub async fn insert_payment(
     db: impl PgExecutor<'_>,
     id: PaymentId,
@@ -165,7 +165,7 @@ pub async fn insert_payment(
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(payment_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(payment_id = %id))]
 pub async fn mark_refunded(db: impl PgExecutor<'_>, id: PaymentId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE payments SET status = $2 WHERE id = $1")
         .bind(id)

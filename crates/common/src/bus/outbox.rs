@@ -119,14 +119,14 @@ impl OutboxRelay {
 
     /// Publishes up to one batch; returns how many rows were published.
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
-        let mut tx = self.pool.begin().await.context("outbox: begin")?;
         // This transaction only deletes rows the stream has acknowledged. If a crash loses it,
         // the rows are published again with the same ids, which the stream's duplicate window
         // and the idempotent consumers absorb; so it need not wait for its WAL flush.
-        sqlx::query("SET LOCAL synchronous_commit TO off")
-            .execute(&mut *tx)
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit TO off")
             .await
-            .context("outbox: relax the commit")?;
+            .context("outbox: begin")?;
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT seq, id, subject, payload, traceparent FROM outbox
              ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",

@@ -40,7 +40,9 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = parse_ticket_id(&body).map_err(ApiError::Validation)?;
-    let found = repo::find_ticket_to_order(&state.pool, ticket_id)
+    // One connection for the read and the transaction: the pool is the queue under load.
+    let mut conn = state.pool.acquire().await?;
+    let found = repo::find_ticket_to_order(&mut *conn, ticket_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let ticket = found.ticket;
@@ -52,7 +54,7 @@ pub async fn create(
         return Err(ApiError::bad_request(ALREADY_RESERVED));
     }
     let expires_at = timestamp::truncate_to_millis(time::OffsetDateTime::now_utc() + state.hold);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // The read above is only a hint: the partial unique index decides between concurrent buyers.
     let order = repo::insert_order(&mut tx, user.id(), ticket.id, expires_at)
         .await
