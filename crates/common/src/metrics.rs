@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    SharedString, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 pub const HTTP_REQUESTS: &str = "http_requests_total";
@@ -151,12 +153,19 @@ fn describe() {
     describe_gauge!(DB_POOL_MAX, "The service's pool size (DATABASE_POOL_SIZE)");
 }
 
-pub fn http_request(service: &'static str, method: &str, route: &str, status: u16, took: Duration) {
-    let labels = [
-        ("service", service.to_owned()),
-        ("method", method.to_owned()),
-        ("route", route.to_owned()),
-        ("status", status.to_string()),
+/// One answered request; `method` and `route` must come from a bounded set (they are labels).
+pub fn http_request(
+    service: &'static str,
+    method: &'static str,
+    route: String,
+    status: u16,
+    took: Duration,
+) {
+    let labels: [(&str, SharedString); 4] = [
+        ("service", service.into()),
+        ("method", method.into()),
+        ("route", route.into()),
+        ("status", status.to_string().into()),
     ];
     counter!(HTTP_REQUESTS, &labels).increment(1);
     histogram!(HTTP_DURATION, &labels).record(took);

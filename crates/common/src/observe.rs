@@ -71,7 +71,7 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let service = services.service_for(req.path());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let traceparent = trace_context::current_traceparent();
     let mut response = next.call(req).await?;
     let route = response
@@ -80,8 +80,8 @@ pub async fn observe(
         .unwrap_or_else(|| "unmatched".to_owned());
     metrics::http_request(
         service,
-        &method,
-        &route,
+        method,
+        route,
         response.status().as_u16(),
         started.elapsed(),
     );
@@ -91,6 +91,21 @@ pub async fn observe(
             .insert(HeaderName::from_static(trace_context::TRACEPARENT), value);
     }
     Ok(response)
+}
+
+/// The `method` label: clients may send any token as a method, and each would be a new series.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// `GET /metrics`, outside `/api`.
@@ -136,6 +151,16 @@ async fn scrape(req: HttpRequest, scrape: web::Data<Scrape>) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::POST), "POST");
+        for odd in ["FOO", "BREW", "X1"] {
+            let method = Method::from_bytes(odd.as_bytes()).expect("a method token");
+            assert_eq!(method_label(&method), "other");
+        }
+    }
 
     #[test]
     fn the_longest_prefix_names_the_service() {

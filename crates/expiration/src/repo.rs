@@ -90,6 +90,29 @@ pub async fn finish(conn: &mut PgConnection, order: OrderId) -> Result<bool, sql
     Ok(removed > 0)
 }
 
+/// Forgets up to `limit` orders finished more than `age` ago; returns how many.
+/// Walks `finished_orders_finished_at_idx`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn forget_finished(
+    conn: impl PgExecutor<'_>,
+    age: std::time::Duration,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let forgotten = sqlx::query(
+        "DELETE FROM finished_orders WHERE order_id = ANY(ARRAY(
+            SELECT order_id FROM finished_orders
+            WHERE finished_at < now() - make_interval(secs => $1)
+            ORDER BY finished_at
+            LIMIT $2))",
+    )
+    .bind(age.as_secs_f64())
+    .bind(limit)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(forgotten)
+}
+
 /// A due expiration, claimed.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Due {

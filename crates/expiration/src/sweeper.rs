@@ -22,6 +22,13 @@ use crate::repo;
 
 /// Expirations fired per transaction; a full batch is followed by the next one at once.
 pub const BATCH: i64 = 500;
+/// How long a finished order is remembered: a late order.created can only come from the stream,
+/// which keeps events for `RETENTION`; a day more is the margin.
+pub const REMEMBER_FINISHED: Duration =
+    Duration::from_secs(common::bus::RETENTION.as_secs() + 24 * 3600);
+/// How often the sweeper forgets finished orders, and how many per statement.
+const FORGET_EVERY: Duration = Duration::from_secs(3600);
+const FORGET_BATCH: i64 = 5_000;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -73,7 +80,17 @@ impl Sweeper {
     /// a failed round is logged and retried with backoff.
     pub async fn run(self, cancel: CancellationToken) {
         let mut backoff = MIN_BACKOFF;
+        let mut forgot_at: Option<std::time::Instant> = None;
         while !cancel.is_cancelled() {
+            if forgot_at.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
+                forgot_at = Some(std::time::Instant::now());
+                if let Err(e) = self.forget_finished().await {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "forgetting finished orders failed"
+                    );
+                }
+            }
             let pause = match self.round().await {
                 Ok(pause) => {
                     backoff = MIN_BACKOFF;
@@ -99,6 +116,25 @@ impl Sweeper {
             }
         }
         tracing::debug!("expiration sweeper stopped");
+    }
+
+    /// Forgets the orders finished longer ago than [`REMEMBER_FINISHED`], in batches; returns
+    /// how many. Without it `finished_orders` would grow by one row per order forever.
+    pub async fn forget_finished(&self) -> anyhow::Result<u64> {
+        let mut total = 0;
+        loop {
+            let forgotten = repo::forget_finished(&self.pool, REMEMBER_FINISHED, FORGET_BATCH)
+                .await
+                .context("expiration: forget finished orders")?;
+            total += forgotten;
+            if forgotten < FORGET_BATCH as u64 {
+                break;
+            }
+        }
+        if total > 0 {
+            tracing::info!(forgotten = total, "forgot long-finished orders");
+        }
+        Ok(total)
     }
 
     /// One sweep, then how long to wait before the next.

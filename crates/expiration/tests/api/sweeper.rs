@@ -129,3 +129,35 @@ async fn concurrent_sweeps_fire_each_expiration_once_in_batches() {
     assert_eq!(distinct.len(), payloads.len(), "no order fired twice");
     assert_eq!(repo::pending(&pool).await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_orders_are_forgotten_once_the_stream_cannot_bring_them_back() {
+    let (_db, pool) = database().await;
+    let (old, recent) = (OrderId::new(), OrderId::new());
+    let remembered = expiration::sweeper::REMEMBER_FINISHED;
+    assert!(
+        remembered > common::bus::RETENTION,
+        "remembered for longer than the stream keeps events"
+    );
+    for (order, age) in [(old, remembered.as_secs() + 60), (recent, 60)] {
+        sqlx::query(
+            "INSERT INTO finished_orders (order_id, finished_at)
+             VALUES ($1, now() - make_interval(secs => $2))",
+        )
+        .bind(order)
+        .bind(age as f64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let forgotten = Sweeper::new(pool.clone(), wakeup())
+        .forget_finished()
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    let left: Vec<OrderId> = sqlx::query_scalar("SELECT order_id FROM finished_orders")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [recent], "only the long-finished order is forgotten");
+}
