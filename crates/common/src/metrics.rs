@@ -203,6 +203,8 @@ pub struct ListenerMetrics {
 
 impl ListenerMetrics {
     pub fn new(service: &'static str, subject: &'static str) -> Self {
+        // Handles resolved before a recorder exists would record nowhere, for good.
+        install();
         let labels = [("service", service), ("subject", subject)];
         // Every series exists from the start, so a rate over it is 0, not absent.
         for reason in DROP_REASONS {

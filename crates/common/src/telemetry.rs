@@ -19,8 +19,6 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
-pub use crate::trace_context::{continue_trace, current_traceparent, trace_id_of};
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -52,18 +50,9 @@ pub const DEFAULT_FILTER: &str = "info";
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
-/// Installs the global subscriber once; later calls (tests) are no-ops.
-pub fn init(format: LogFormat) {
-    init_with(
-        format,
-        &TraceExport::default(),
-        DEFAULT_FILTER,
-        std::io::stdout,
-    );
-}
-
-/// [`init`] with span export and a filter for when `RUST_LOG` is unset, writing log lines to
-/// `writer` (tests capture them).
+/// Installs the global subscriber and the span export once (later calls, in tests, are no-ops):
+/// `default_filter` applies when `RUST_LOG` is unset, log lines go to `writer` (tests capture
+/// them).
 pub fn init_with<W>(format: LogFormat, export: &TraceExport, default_filter: &str, writer: W)
 where
     W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,

@@ -66,7 +66,6 @@ impl Listener {
             let handler = handler.clone();
             Ok(async move { handler(event).await }.boxed())
         });
-        crate::metrics::install();
         Self {
             service,
             subject: E::SUBJECT,
