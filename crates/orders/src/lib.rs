@@ -11,6 +11,7 @@ use common::bus::Bus;
 use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, parse_or};
 use common::server::ServicePart;
 use common::session::JwtKeys;
+use domain::{HoldRules, holds};
 
 /// Where the service's routes live.
 pub const API_PREFIX: &str = "/api/orders";
@@ -27,6 +28,9 @@ pub struct Settings {
     pub jwt: JwtKeys,
     /// How long an order holds its ticket (`ORDER_EXPIRATION_SECONDS`, default 900).
     pub order_expiration_seconds: u32,
+    /// `MAX_HOLDS_PER_BUYER` (default 5, `off` for no cap) and `REORDER_COOLDOWN_SECONDS`
+    /// (default 60, 0 for none).
+    pub holds: HoldRules,
 }
 
 impl Settings {
@@ -40,8 +44,34 @@ impl Settings {
                 "ORDER_EXPIRATION_SECONDS",
                 DEFAULT_ORDER_EXPIRATION_SECONDS,
             )?,
+            holds: hold_rules(src)?,
         })
     }
+}
+
+fn hold_rules(src: &dyn Source) -> Result<HoldRules, ConfigError> {
+    let max_holds = match src.get("MAX_HOLDS_PER_BUYER") {
+        Some(v) if v.trim().eq_ignore_ascii_case("off") => None,
+        _ => match parse_or(src, "MAX_HOLDS_PER_BUYER", holds::DEFAULT_MAX_HOLDS)? {
+            0 => {
+                return Err(ConfigError::Invalid {
+                    name: "MAX_HOLDS_PER_BUYER",
+                    value: "0".into(),
+                    reason: "must be at least 1, or `off` for no cap".into(),
+                });
+            }
+            n => Some(n),
+        },
+    };
+    let cooldown: u32 = parse_or(
+        src,
+        "REORDER_COOLDOWN_SECONDS",
+        holds::DEFAULT_REORDER_COOLDOWN_SECONDS,
+    )?;
+    Ok(HoldRules {
+        max_holds,
+        reorder_cooldown: time::Duration::seconds(cooldown.into()),
+    })
 }
 
 /// The service's OpenAPI document (its `/api/orders` routes).
@@ -56,6 +86,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let state = routes::State {
         pool: pool.clone(),
         hold: time::Duration::seconds(settings.order_expiration_seconds.into()),
+        holds: settings.holds,
     };
     let keys = settings.jwt.clone();
     let mut part = ServicePart::new(NAME, move |cfg| {

@@ -5,11 +5,16 @@ use common::bus::enqueue;
 use common::events::{OrderCancelled, TicketRef};
 use sqlx::PgConnection;
 
+use crate::domain::CancelReason;
 use crate::repo::{self, Order};
 
 /// Cancels a locked, live order and writes order.cancelled in the same transaction.
-pub async fn cancel_order(conn: &mut PgConnection, id: OrderId) -> Result<Order, sqlx::Error> {
-    let order = repo::cancel(conn, id).await?;
+pub async fn cancel_order(
+    conn: &mut PgConnection,
+    id: OrderId,
+    reason: CancelReason,
+) -> Result<Order, sqlx::Error> {
+    let order = repo::cancel(conn, id, reason).await?;
     enqueue(
         conn,
         &OrderCancelled {
@@ -21,6 +26,6 @@ pub async fn cancel_order(conn: &mut PgConnection, id: OrderId) -> Result<Order,
         },
     )
     .await?;
-    tracing::info!(order = %order.id, version = order.version, "order cancelled");
+    tracing::info!(order = %order.id, version = order.version, reason = reason.as_str(), "order cancelled");
     Ok(order)
 }

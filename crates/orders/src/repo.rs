@@ -6,21 +6,33 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
+use crate::domain::CancelReason;
+
 /// The replica's view of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-#[schema(as = OrderTicket)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Ticket {
     pub id: TicketId,
     pub title: String,
     #[sqlx(rename = "price_cents")]
     pub price: Price,
-    #[serde(skip)]
     pub user_id: UserId,
     pub version: i64,
 }
 
-/// An order row.
+/// The ticket as an order shows it: as it was when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = OrderTicket)]
+pub struct OrderTicket {
+    pub id: TicketId,
+    /// The title when the order was placed.
+    pub title: String,
+    /// The price when the order was placed: the amount payments charges.
+    pub price: Price,
+    /// The replica's version of the ticket the order was based on.
+    pub version: i64,
+}
+
+/// An order row, with the ticket as it was when the order was placed.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: OrderId,
@@ -29,6 +41,10 @@ pub struct Order {
     pub status: OrderStatus,
     pub expires_at: OffsetDateTime,
     pub version: i64,
+    pub ticket_title: String,
+    #[sqlx(rename = "ticket_price_cents")]
+    pub ticket_price: Price,
+    pub ticket_version: i64,
 }
 
 /// An order with its ticket embedded, as rendered (SPEC §3 order JSON).
@@ -44,50 +60,29 @@ pub struct OrderView {
     #[schema(value_type = String, format = DateTime, example = "2026-11-22T10:15:00.000Z")]
     pub expires_at: OffsetDateTime,
     pub version: i64,
-    pub ticket: Ticket,
+    pub ticket: OrderTicket,
 }
 
-impl OrderView {
-    pub fn new(order: Order, ticket: Ticket) -> Self {
+impl From<Order> for OrderView {
+    fn from(order: Order) -> Self {
         Self {
             id: order.id,
             user_id: order.user_id,
             status: order.status,
             expires_at: order.expires_at,
             version: order.version,
-            ticket,
+            ticket: OrderTicket {
+                id: order.ticket_id,
+                title: order.ticket_title,
+                price: order.ticket_price,
+                version: order.ticket_version,
+            },
         }
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct OrderWithTicket {
-    #[sqlx(flatten)]
-    order: Order,
-    ticket_title: String,
-    ticket_price_cents: Price,
-    ticket_user_id: UserId,
-    ticket_version: i64,
-}
-
-impl From<OrderWithTicket> for OrderView {
-    fn from(row: OrderWithTicket) -> Self {
-        let ticket = Ticket {
-            id: row.order.ticket_id,
-            title: row.ticket_title,
-            price: row.ticket_price_cents,
-            user_id: row.ticket_user_id,
-            version: row.ticket_version,
-        };
-        OrderView::new(row.order, ticket)
-    }
-}
-
-const ORDER_COLUMNS: &str = "id, user_id, ticket_id, status, expires_at, version";
-const VIEW_SELECT: &str = "SELECT o.id, o.user_id, o.ticket_id, o.status, o.expires_at, o.version,
-        t.title AS ticket_title, t.price_cents AS ticket_price_cents,
-        t.user_id AS ticket_user_id, t.version AS ticket_version
-    FROM orders o JOIN tickets t ON t.id = o.ticket_id";
+const ORDER_COLUMNS: &str = "id, user_id, ticket_id, status, expires_at, version,
+    ticket_title, ticket_price_cents, ticket_version";
 
 // ---- the tickets replica ----
 
@@ -108,7 +103,10 @@ pub async fn insert_ticket(pool: &PgPool, e: &TicketCreated) -> Result<(), sqlx:
 }
 
 /// Applies an update only on top of the version just before it; `true` when applied.
-pub async fn apply_ticket_update(pool: &PgPool, e: &TicketUpdated) -> Result<bool, sqlx::Error> {
+pub async fn apply_ticket_update(
+    conn: &mut PgConnection,
+    e: &TicketUpdated,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE tickets SET title = $2, price_cents = $3, user_id = $4, version = $5
          WHERE id = $1 AND version = $5 - 1",
@@ -118,85 +116,143 @@ pub async fn apply_ticket_update(pool: &PgPool, e: &TicketUpdated) -> Result<boo
     .bind(e.price)
     .bind(e.user_id)
     .bind(e.version)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn ticket_version(pool: &PgPool, id: TicketId) -> Result<Option<i64>, sqlx::Error> {
+pub async fn ticket_version(
+    conn: &mut PgConnection,
+    id: TicketId,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT version FROM tickets WHERE id = $1")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 
-/// A ticket as a buyer finds it: the replica row, and whether a live order holds it now.
+/// A ticket as a buyer finds it: the replica row, whether a live order holds it now, and when
+/// this buyer last released it (cancelled or let expire).
 #[derive(sqlx::FromRow)]
 pub struct TicketToOrder {
     #[sqlx(flatten)]
     pub ticket: Ticket,
     pub reserved: bool,
+    pub released_by_buyer_at: Option<OffsetDateTime>,
 }
 
-/// One round trip for the common refusal (a ticket someone holds): the `EXISTS` walks the
-/// partial index `orders_one_active_per_ticket`. Only a hint: the index decides at insert.
-/// The subquery names `$1`, not `t.id`: uncorrelated, it runs once as an InitPlan; correlated,
-/// the planner may hash the whole orders table for it (seen under load with stale statistics).
+/// One round trip for the common refusals (a ticket someone holds, a ticket this buyer just
+/// released). Only a hint: the partial unique index `orders_one_active_per_ticket` decides at
+/// insert. The subqueries name `$1`, not `t.id`: uncorrelated, they run once as InitPlans;
+/// correlated, the planner may hash the whole orders table for them (seen under load).
 pub async fn find_ticket_to_order(
     conn: impl sqlx::PgExecutor<'_>,
     id: TicketId,
+    buyer: UserId,
 ) -> Result<Option<TicketToOrder>, sqlx::Error> {
+    let released: Vec<&str> = CancelReason::ALL
+        .into_iter()
+        .filter(|r| r.released_by_buyer())
+        .map(CancelReason::as_str)
+        .collect();
     sqlx::query_as(
         "SELECT t.id, t.title, t.price_cents, t.user_id, t.version,
                 EXISTS (SELECT 1 FROM orders o
-                        WHERE o.ticket_id = $1 AND o.status <> 'cancelled') AS reserved
+                        WHERE o.ticket_id = $1 AND o.status <> 'cancelled') AS reserved,
+                (SELECT max(o.cancelled_at) FROM orders o
+                 WHERE o.user_id = $2 AND o.ticket_id = $1 AND o.status = 'cancelled'
+                   AND o.cancel_reason = ANY($3)) AS released_by_buyer_at
          FROM tickets t WHERE t.id = $1",
     )
     .bind(id)
+    .bind(buyer)
+    .bind(released)
     .fetch_optional(conn)
     .await
 }
 
 // ---- orders ----
 
-/// Inserts a new order; the `orders_one_active_per_ticket` index refuses a second live order.
+/// Begins the transaction that places an order. With a cap on holds it first takes the buyer's
+/// lock (in the same round trip), so the count of the buyer's unpaid orders that
+/// [`insert_order`] checks cannot change under it: concurrent orders of one buyer queue here.
+pub async fn begin_placing<'c>(
+    conn: &'c mut PgConnection,
+    buyer: UserId,
+    capped: bool,
+) -> Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error> {
+    if !capped {
+        return sqlx::Connection::begin(conn).await;
+    }
+    // A formatted integer, not text from a client: safe to splice.
+    let key = buyer_lock_key(buyer);
+    sqlx::Connection::begin_with(
+        conn,
+        sqlx::AssertSqlSafe(format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({BUYER_LOCK_CLASS}, {key})"
+        )),
+    )
+    .await
+}
+
+/// The advisory lock class of "one buyer placing an order" (the two-key form, so it cannot
+/// collide with single-key advisory locks such as the migrator's).
+const BUYER_LOCK_CLASS: i32 = 0x6f72_6473; // "ords"
+
+fn buyer_lock_key(buyer: UserId) -> i32 {
+    // The low bits of the id (random in both UUIDv4 and v7); a collision only makes two buyers
+    // queue behind each other for a moment.
+    buyer.0.as_u64_pair().1 as i32
+}
+
+/// Inserts a new order holding a snapshot of the ticket. The `orders_one_active_per_ticket`
+/// index refuses a second live order of the ticket; with `max_holds` the insert is skipped (and
+/// `None` returned) when the buyer already holds that many unpaid orders.
 pub async fn insert_order(
     conn: &mut PgConnection,
     user: UserId,
-    ticket: TicketId,
+    ticket: &Ticket,
     expires_at: OffsetDateTime,
-) -> Result<Order, sqlx::Error> {
+    max_holds: Option<u32>,
+) -> Result<Option<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO orders (id, user_id, ticket_id, status, expires_at) VALUES ($1, $2, $3, 'created', $4)
+        "INSERT INTO orders (id, user_id, ticket_id, status, expires_at,
+                             ticket_title, ticket_price_cents, ticket_version)
+         SELECT $1, $2, $3, 'created', $4, $5, $6, $7
+         WHERE $8::bigint IS NULL
+            OR (SELECT count(*) FROM orders
+                WHERE user_id = $2 AND status IN ('created', 'awaiting:payment')) < $8
          RETURNING {ORDER_COLUMNS}"
     )))
     .bind(OrderId::new())
     .bind(user)
-    .bind(ticket)
+    .bind(ticket.id)
     .bind(expires_at)
-    .fetch_one(conn)
+    .bind(&ticket.title)
+    .bind(ticket.price)
+    .bind(ticket.version)
+    .bind(max_holds.map(i64::from))
+    .fetch_optional(conn)
     .await
 }
 
-pub async fn view(pool: &PgPool, id: OrderId) -> Result<Option<OrderView>, sqlx::Error> {
-    let row: Option<OrderWithTicket> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{VIEW_SELECT} WHERE o.id = $1"
+pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(Into::into))
+    .await
 }
 
 /// A user's orders of every status, oldest first.
-pub async fn list_for_user(pool: &PgPool, user: UserId) -> Result<Vec<OrderView>, sqlx::Error> {
-    let rows: Vec<OrderWithTicket> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{VIEW_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at, o.id"
+pub async fn list_for_user(pool: &PgPool, user: UserId) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at, id"
     )))
     .bind(user)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    .await
 }
 
 /// Reads an order and locks it until the transaction ends.
@@ -212,12 +268,39 @@ pub async fn lock_order(
     .await
 }
 
-/// Cancels an order: status → cancelled, version + 1 (announced by order.cancelled).
-pub async fn cancel(conn: &mut PgConnection, id: OrderId) -> Result<Order, sqlx::Error> {
+/// The live orders of a ticket placed on an older listing than `edit`, which differs from what
+/// they show: the edit reached tickets before they did. Locked until the transaction ends.
+pub async fn lock_orders_superseded_by(
+    conn: &mut PgConnection,
+    edit: &TicketUpdated,
+) -> Result<Vec<Order>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE orders SET status = 'cancelled', version = version + 1 WHERE id = $1 RETURNING {ORDER_COLUMNS}"
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE ticket_id = $1 AND status <> 'cancelled' AND ticket_version < $2
+           AND (ticket_title <> $3 OR ticket_price_cents <> $4)
+         FOR UPDATE"
+    )))
+    .bind(edit.id)
+    .bind(edit.version)
+    .bind(&edit.title)
+    .bind(edit.price)
+    .fetch_all(conn)
+    .await
+}
+
+/// Cancels an order: status → cancelled, version + 1 (announced by order.cancelled).
+pub async fn cancel(
+    conn: &mut PgConnection,
+    id: OrderId,
+    reason: CancelReason,
+) -> Result<Order, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE orders SET status = 'cancelled', version = version + 1,
+                           cancelled_at = now(), cancel_reason = $2
+         WHERE id = $1 RETURNING {ORDER_COLUMNS}"
     )))
     .bind(id)
+    .bind(reason)
     .fetch_one(conn)
     .await
 }

@@ -22,7 +22,7 @@ pub fn script() -> String {
     format!(
         "BEGIN;
 WITH n AS (SELECT nextval('pgbench_ticket') AS n) SELECT t.id AS tid, t.title, t.price_cents, t.user_id, t.version FROM n JOIN tickets t ON t.id = md5(n.n::text)::uuid \\gset
-INSERT INTO orders (id, user_id, ticket_id, status, expires_at) VALUES (gen_random_uuid(), gen_random_uuid(), :tid, 'created', now() + interval '900 seconds') RETURNING id, user_id, ticket_id, status, expires_at, version;
+INSERT INTO orders (id, user_id, ticket_id, status, expires_at, ticket_title, ticket_price_cents, ticket_version) SELECT gen_random_uuid(), gen_random_uuid(), t.id, 'created', now() + interval '900 seconds', t.title, t.price_cents, t.version FROM tickets t WHERE t.id = :tid RETURNING id, user_id, ticket_id, status, expires_at, version, ticket_title, ticket_price_cents, ticket_version;
 INSERT INTO outbox (id, subject, payload) VALUES (gen_random_uuid(), 'order.created', '{PAYLOAD}');
 END;
 "

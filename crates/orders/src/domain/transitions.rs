@@ -1,7 +1,38 @@
 //! Order status transitions (SPEC §5): created → complete on payment; created → cancelled on
-//! DELETE or expiry; a completed order cannot be cancelled.
+//! DELETE or expiry; a completed order cannot be cancelled by its buyer. Any live order, paid or
+//! not, is cancelled when a listing edit it never saw supersedes it (payments then refunds it).
 
 use common::events::OrderStatus;
+
+/// Why an order was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum CancelReason {
+    /// `DELETE /api/orders/:id`.
+    Buyer,
+    /// expiration.complete: the hold ran out unpaid.
+    Expired,
+    /// The seller's edit reached tickets before this order did, so the listing tickets reserved
+    /// differs from the one the order shows.
+    ListingChanged,
+}
+
+impl CancelReason {
+    pub const ALL: [Self; 3] = [Self::Buyer, Self::Expired, Self::ListingChanged];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buyer => "buyer",
+            Self::Expired => "expired",
+            Self::ListingChanged => "listing_changed",
+        }
+    }
+
+    /// Whether the buyer released the ticket (and so waits out the re-order cooldown).
+    pub fn released_by_buyer(self) -> bool {
+        matches!(self, Self::Buyer | Self::Expired)
+    }
+}
 
 pub const CANNOT_CANCEL_COMPLETED: &str = "Cannot cancel a completed order";
 
@@ -50,6 +81,10 @@ mod tests {
             Cancellation::Refused(CANNOT_CANCEL_COMPLETED)
         );
         assert!(expires(Created) && !expires(Cancelled) && !expires(Complete));
+        assert!(
+            CancelReason::Buyer.released_by_buyer() && CancelReason::Expired.released_by_buyer()
+        );
+        assert!(!CancelReason::ListingChanged.released_by_buyer());
         assert!(
             completes_on_payment(Created)
                 && !completes_on_payment(Cancelled)

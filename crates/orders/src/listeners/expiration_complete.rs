@@ -4,7 +4,7 @@ use common::bus::Outcome;
 use common::events::ExpirationComplete;
 use sqlx::PgPool;
 
-use crate::domain::expires;
+use crate::domain::{CancelReason, expires};
 use crate::lifecycle::cancel_order;
 use crate::repo;
 
@@ -13,7 +13,7 @@ pub async fn handle(pool: PgPool, event: ExpirationComplete) -> anyhow::Result<O
     let mut tx = pool.begin().await?;
     match repo::lock_order(&mut tx, event.order_id).await? {
         Some(order) if expires(order.status) => {
-            cancel_order(&mut tx, order.id).await?;
+            cancel_order(&mut tx, order.id, CancelReason::Expired).await?;
             tx.commit().await?;
         }
         Some(order) => {

@@ -6,7 +6,7 @@ use common::session::CurrentUser;
 use common::{ApiError, OrderId};
 
 use super::State;
-use crate::domain::{Cancellation, cancellation};
+use crate::domain::{CancelReason, Cancellation, cancellation};
 use crate::lifecycle::cancel_order;
 use crate::repo;
 
@@ -43,7 +43,7 @@ pub async fn cancel(
         Cancellation::Refused(message) => return Err(ApiError::bad_request(message)),
         Cancellation::AlreadyCancelled => {}
         Cancellation::Cancel => {
-            cancel_order(&mut tx, order.id).await?;
+            cancel_order(&mut tx, order.id, CancelReason::Buyer).await?;
             tx.commit().await?;
         }
     }

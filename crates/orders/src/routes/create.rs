@@ -10,7 +10,7 @@ use common::{ApiError, timestamp};
 use serde_json::Value;
 
 use super::State;
-use crate::domain::parse_ticket_id;
+use crate::domain::{holds, parse_ticket_id};
 use crate::repo::{self, OrderView};
 
 pub const ALREADY_RESERVED: &str = "Ticket is already reserved";
@@ -25,7 +25,7 @@ pub const OWN_TICKET: &str = "Cannot order your own ticket";
     request_body = super::OrderRequest,
     responses(
         (status = 201, description = "The new order: status created, version 0", body = crate::repo::OrderView),
-        (status = 400, description = "Validation failure, \"Ticket is already reserved\", \"Cannot order your own ticket\", or a body that is not valid JSON", body = ErrorBody),
+        (status = 400, description = "Validation failure, \"Ticket is already reserved\", \"Cannot order your own ticket\", a buyer already holding `MAX_HOLDS_PER_BUYER` unpaid orders (\"You already hold 5 unpaid orders: …\"), a re-order within `REORDER_COOLDOWN_SECONDS` of cancelling the ticket or letting it expire (\"You released this ticket a moment ago: …\"), or a body that is not valid JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "Orders knows no such ticket", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -42,7 +42,7 @@ pub async fn create(
     let ticket_id = parse_ticket_id(&body).map_err(ApiError::Validation)?;
     // One connection for the read and the transaction: the pool is the queue under load.
     let mut conn = state.pool.acquire().await?;
-    let found = repo::find_ticket_to_order(&mut *conn, ticket_id)
+    let found = repo::find_ticket_to_order(&mut *conn, ticket_id, user.id())
         .await?
         .ok_or(ApiError::NotFound)?;
     let ticket = found.ticket;
@@ -53,10 +53,18 @@ pub async fn create(
     if found.reserved {
         return Err(ApiError::bad_request(ALREADY_RESERVED));
     }
-    let expires_at = timestamp::truncate_to_millis(time::OffsetDateTime::now_utc() + state.hold);
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(refusal) = state
+        .holds
+        .cooldown_refusal(found.released_by_buyer_at, now)
+    {
+        return Err(ApiError::BadRequest(refusal));
+    }
+    let expires_at = timestamp::truncate_to_millis(now + state.hold);
+    let max_holds = state.holds.max_holds;
+    let mut tx = repo::begin_placing(&mut conn, user.id(), max_holds.is_some()).await?;
     // The read above is only a hint: the partial unique index decides between concurrent buyers.
-    let order = repo::insert_order(&mut tx, user.id(), ticket.id, expires_at)
+    let order = repo::insert_order(&mut tx, user.id(), &ticket, expires_at, max_holds)
         .await
         .map_err(|e| {
             on_constraint(
@@ -65,6 +73,10 @@ pub async fn create(
                 ApiError::bad_request(ALREADY_RESERVED),
             )
         })?;
+    let Some(order) = order else {
+        let max = max_holds.unwrap_or_default();
+        return Err(ApiError::BadRequest(holds::too_many_holds(max)));
+    };
     enqueue(
         &mut tx,
         &OrderCreated {
@@ -74,13 +86,13 @@ pub async fn create(
             user_id: order.user_id,
             expires_at: order.expires_at,
             ticket: OrderCreatedTicket {
-                id: ticket.id,
-                price: ticket.price,
+                id: order.ticket_id,
+                price: order.ticket_price,
             },
         },
     )
     .await?;
     tx.commit().await?;
     tracing::info!(order = %order.id, ticket = %ticket.id, "ticket reserved");
-    Ok(HttpResponse::Created().json(OrderView::new(order, ticket)))
+    Ok(HttpResponse::Created().json(OrderView::from(order)))
 }

@@ -6,7 +6,7 @@ use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 
 use super::State;
-use crate::repo;
+use crate::repo::{self, OrderView};
 
 /// The caller's orders (every status), oldest first.
 #[utoipa::path(
@@ -22,5 +22,6 @@ use crate::repo;
     security(("session" = []), ("bearer" = []))
 )]
 pub async fn list(user: CurrentUser, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(repo::list_for_user(&state.pool, user.id()).await?))
+    let orders = repo::list_for_user(&state.pool, user.id()).await?;
+    Ok(HttpResponse::Ok().json(orders.into_iter().map(OrderView::from).collect::<Vec<_>>()))
 }

@@ -16,6 +16,8 @@ pub struct State {
     pub pool: PgPool,
     /// How long an order holds its ticket (`ORDER_EXPIRATION_SECONDS`).
     pub hold: time::Duration,
+    /// The cap on a buyer's unpaid orders and the re-order cooldown.
+    pub holds: crate::domain::HoldRules,
 }
 
 /// The service's OpenAPI document.

@@ -6,7 +6,7 @@ use common::session::CurrentUser;
 use common::{ApiError, OrderId};
 
 use super::State;
-use crate::repo;
+use crate::repo::{self, OrderView};
 
 /// One of the caller's orders.
 #[utoipa::path(
@@ -28,11 +28,11 @@ pub async fn show(
     state: web::Data<State>,
     id: web::Path<OrderId>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = repo::view(&state.pool, *id)
+    let order = repo::find(&state.pool, *id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if order.user_id != user.id() {
         return Err(ApiError::NotAuthorized);
     }
-    Ok(HttpResponse::Ok().json(order))
+    Ok(HttpResponse::Ok().json(OrderView::from(order)))
 }

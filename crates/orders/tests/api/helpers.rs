@@ -20,6 +20,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn() -> TestApp {
+    spawn_with(orders::domain::HoldRules::default()).await
+}
+
+/// The app with its own cap on holds and re-order cooldown.
+pub async fn spawn_with(holds: orders::domain::HoldRules) -> TestApp {
     let db = TestDb::new();
     let namespace = unique_namespace();
     let settings = orders::Settings {
@@ -27,6 +32,7 @@ pub async fn spawn() -> TestApp {
         events: events_settings(&namespace),
         jwt: jwt_keys(),
         order_expiration_seconds: 900,
+        holds,
     };
     let running = serve(vec![
         orders::build(settings)
@@ -89,6 +95,13 @@ impl TestApp {
             201,
             "ordering",
         )
+    }
+
+    /// Applies a ticket.updated as the listener would; returns its outcome.
+    pub async fn apply(&self, event: TicketUpdated) -> Outcome {
+        orders::listeners::ticket_updated::handle(self.pool.clone(), event)
+            .await
+            .expect("ticket.updated handler")
     }
 
     pub async fn show(&self, token: &str, order: &Value) -> Value {

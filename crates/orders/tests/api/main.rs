@@ -5,5 +5,7 @@ mod cancel;
 mod concurrency;
 mod create;
 mod helpers;
+mod holds;
 mod list_and_show;
 mod listeners;
+mod snapshot;

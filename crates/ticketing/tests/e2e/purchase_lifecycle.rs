@@ -158,7 +158,16 @@ async fn a_declined_card_leaves_the_order_payable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_racing_its_expiration_is_never_kept_for_a_cancelled_order() {
     let world = World::new(nats_url());
-    let stack = Stack::start(&world, ALL, &[("ORDER_EXPIRATION_SECONDS", "2")]).await;
+    // One buyer holds six orders at once: above the default cap.
+    let stack = Stack::start(
+        &world,
+        ALL,
+        &[
+            ("ORDER_EXPIRATION_SECONDS", "2"),
+            ("MAX_HOLDS_PER_BUYER", "6"),
+        ],
+    )
+    .await;
     let payments_db = world.pool("payments").await;
     let (seller, buyer) = seller_and_buyer();
 

@@ -57,6 +57,8 @@ async fn list_reserve_cancel_and_reprice_across_services() {
         "edit",
     );
     let next = eventually("the new price in a new order", EVENTUALLY, || async {
+        // A new buyer each time: one who cancelled waits out the re-order cooldown.
+        let buyer = token_for(UserId::new());
         let (status, order) = stack
             .api
             .post(
