@@ -28,6 +28,7 @@ pub const EXPIRATION_PENDING: &str = "expiration_pending_orders";
 pub const EXPIRATION_LATENESS: &str = "expiration_lateness_seconds";
 pub const PAYMENTS: &str = "payments_total";
 pub const PAYMENT_REFUNDS: &str = "payment_refunds_total";
+pub const PAYMENT_ATTEMPTS_UNRESOLVED: &str = "payment_attempts_unresolved";
 pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
 pub const DB_POOL_MAX: &str = "db_pool_max_connections";
 
@@ -48,6 +49,7 @@ pub const ALL: &[&str] = &[
     EXPIRATION_LATENESS,
     PAYMENTS,
     PAYMENT_REFUNDS,
+    PAYMENT_ATTEMPTS_UNRESOLVED,
     DB_POOL_CONNECTIONS,
     DB_POOL_MAX,
 ];
@@ -149,6 +151,10 @@ fn describe() {
     describe_gauge!(
         DB_POOL_CONNECTIONS,
         "Database connections of the service's pool, in use or idle"
+    );
+    describe_gauge!(
+        PAYMENT_ATTEMPTS_UNRESOLVED,
+        "Charge attempts whose provider call has no recorded outcome yet (the sweeper resolves them)"
     );
     describe_gauge!(DB_POOL_MAX, "The service's pool size (DATABASE_POOL_SIZE)");
 }
@@ -271,6 +277,10 @@ pub fn payment(service: &'static str, outcome: &'static str) {
 
 pub fn refund(service: &'static str) {
     counter!(PAYMENT_REFUNDS, "service" => service).increment(1);
+}
+
+pub fn payment_attempts_unresolved(service: &'static str, attempts: i64) {
+    gauge!(PAYMENT_ATTEMPTS_UNRESOLVED, "service" => service).set(attempts as f64);
 }
 
 pub fn pool(service: &'static str, pool: &sqlx::PgPool) {

@@ -34,12 +34,18 @@ impl ProviderSettings {
     }
 }
 
+/// `PAYMENT_RESOLVE_AFTER_SECONDS` unless set: well beyond a provider call's own timeout.
+pub const DEFAULT_RESOLVE_AFTER_SECONDS: u64 = 30;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: DatabaseSettings,
     pub events: EventsSettings,
     pub jwt: JwtKeys,
     pub provider: ProviderSettings,
+    /// How long a charge attempt may stay unresolved before the sweeper repeats its call
+    /// (`PAYMENT_RESOLVE_AFTER_SECONDS`).
+    pub resolve_after: std::time::Duration,
 }
 
 impl Settings {
@@ -49,6 +55,11 @@ impl Settings {
             events: EventsSettings::from_source(src)?,
             jwt: jwt_keys(src)?,
             provider: ProviderSettings::from_source(src)?,
+            resolve_after: std::time::Duration::from_secs(common::config::parse_or(
+                src,
+                "PAYMENT_RESOLVE_AFTER_SECONDS",
+                DEFAULT_RESOLVE_AFTER_SECONDS,
+            )?),
         })
     }
 }

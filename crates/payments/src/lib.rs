@@ -8,6 +8,8 @@ pub mod listeners;
 pub mod provider;
 pub mod repo;
 pub mod routes;
+pub mod settle;
+pub mod sweeper;
 
 use std::sync::Arc;
 
@@ -46,11 +48,14 @@ pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
 
 /// Builds the service with the provider its settings name.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let provider = provider::from_settings(&settings.provider)?;
-    build_with_provider(settings, provider).await
+    let pool = database(&settings.database)
+        .await
+        .context("preparing the payments database")?;
+    let provider = provider::from_settings(&settings.provider, &pool).await?;
+    assemble(settings, pool, provider).await
 }
 
-/// Builds the service with a given provider (tests share a `FakeProvider` to inspect it).
+/// Builds the service with a given provider (tests wrap one to stop it mid-charge).
 pub async fn build_with_provider(
     settings: Settings,
     provider: Arc<dyn PaymentProvider>,
@@ -58,6 +63,14 @@ pub async fn build_with_provider(
     let pool = database(&settings.database)
         .await
         .context("preparing the payments database")?;
+    assemble(settings, pool, provider).await
+}
+
+async fn assemble(
+    settings: Settings,
+    pool: PgPool,
+    provider: Arc<dyn PaymentProvider>,
+) -> anyhow::Result<ServicePart> {
     let bus = Bus::from_settings(&settings.events).await?;
     let state = AppState {
         pool: pool.clone(),
@@ -65,11 +78,27 @@ pub async fn build_with_provider(
     };
     let keys = settings.jwt.clone();
     common::metrics::declare_payments(NAME);
+    let sweeper = sweeper::Sweeper {
+        pool: pool.clone(),
+        provider: provider.clone(),
+        resolve_after: settings.resolve_after,
+    };
+    let unresolved = pool.clone();
     Ok(ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, state.clone(), keys.clone())
     })
     .serves(API_PREFIX)
     .with_events(&pool, &bus)
     .listen(&bus, listeners::order_created::listener(pool.clone()))
-    .listen(&bus, listeners::order_cancelled::listener(pool, provider)))
+    .listen(&bus, listeners::order_cancelled::listener(pool, provider))
+    .task(move |cancel| sweeper.run(cancel))
+    .collect(move || {
+        let pool = unresolved.clone();
+        async move {
+            match repo::unresolved_attempts(&pool).await {
+                Ok(n) => common::metrics::payment_attempts_unresolved(NAME, n),
+                Err(e) => tracing::debug!(error = %e, "counting unresolved payment attempts"),
+            }
+        }
+    }))
 }

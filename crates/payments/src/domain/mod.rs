@@ -8,6 +8,20 @@ pub mod payment_request;
 pub use order::{Refusal, ReplicaOrder, VersionCheck, check_version};
 pub use payment_request::{CardToken, PaymentRequest};
 
+/// Where a charge attempt stands (`payment_attempts.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum AttemptState {
+    /// Committed before the provider call; the outcome is not recorded yet.
+    Charging,
+    /// The provider charged; the payment row says whether the money was kept or refunded.
+    Charged,
+    /// The provider refused the card.
+    Declined,
+    /// Still unresolved when the provider no longer remembers its idempotency key (24 hours).
+    Abandoned,
+}
+
 /// A payment's state: the money was kept, or given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentStatus {

@@ -1,142 +1,185 @@
-//! An in-process provider with Stripe's test tokens: `tok_visa` succeeds, `tok_chargeDeclined`
-//! is declined, anything else is an unknown card. It remembers idempotency keys like Stripe does,
-//! and records what it did so tests can check that no money was kept by mistake.
+//! A stand-in for Stripe with its test tokens: `tok_visa` succeeds, `tok_chargeDeclined` is
+//! declined, anything else is an unknown card. Like Stripe it is one ledger however many
+//! replicas charge through it, and it survives their restarts: its charges, declines and refunds
+//! live in Postgres (schema `fake_provider` of the database it is given), so a retried key
+//! returns the original outcome and a charge made by another replica, or before a restart, can
+//! be refunded. Tests read the ledger to check that no money was kept by mistake.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use anyhow::Context as _;
+use sqlx::PgPool;
 
 use super::{Charge, ChargeError, ChargeRequest, PaymentProvider};
 
 pub const DECLINED: &str = "Your card was declined.";
 pub const UNKNOWN_TOKEN: &str = "Unknown test card token";
+/// Stripe's answer when an idempotency key is reused with other parameters.
+pub const KEY_REUSED: &str = "Keys for idempotent requests can only be used with the same parameters they were first used with.";
 
-#[derive(Debug, Default)]
-struct State {
-    /// Idempotency key → the charge it made.
-    by_key: HashMap<String, Charge>,
-    /// Every charge made, in order, with its amount in cents.
-    charges: Vec<(Charge, i64)>,
-    /// Every charge id refunded, in order (once each).
-    refunds: Vec<String>,
+/// Creates the ledger's tables once per database, whichever replica comes first.
+const SCHEMA: &str = "
+    SELECT pg_advisory_xact_lock(7364);
+    CREATE SCHEMA IF NOT EXISTS fake_provider;
+    CREATE TABLE IF NOT EXISTS fake_provider.charges (
+        id              TEXT        PRIMARY KEY,
+        idempotency_key TEXT        NOT NULL UNIQUE,
+        amount_cents    BIGINT      NOT NULL,
+        source          TEXT        NOT NULL,
+        created_at      TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+    );
+    CREATE TABLE IF NOT EXISTS fake_provider.declines (
+        idempotency_key TEXT   PRIMARY KEY,
+        amount_cents    BIGINT NOT NULL,
+        source          TEXT   NOT NULL,
+        message         TEXT   NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS fake_provider.refunds (
+        charge_id       TEXT        PRIMARY KEY REFERENCES fake_provider.charges (id),
+        idempotency_key TEXT        NOT NULL,
+        created_at      TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+    );";
+
+#[derive(Debug, Clone)]
+pub struct FakeProvider {
+    pool: PgPool,
 }
 
-#[derive(Debug, Default)]
-pub struct FakeProvider {
-    state: Mutex<State>,
+/// What the ledger remembers of a key.
+#[derive(sqlx::FromRow)]
+struct Remembered {
+    charge_id: Option<String>,
+    message: Option<String>,
+    amount_cents: i64,
+    source: String,
 }
 
 impl FakeProvider {
-    pub fn new() -> Self {
-        Self::default()
+    /// The provider whose ledger lives in `pool`'s database (created if missing).
+    pub async fn connect(pool: PgPool) -> anyhow::Result<Self> {
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(SCHEMA)
+            .execute(&mut *tx)
+            .await
+            .context("creating the fake provider's ledger")?;
+        tx.commit().await?;
+        Ok(Self { pool })
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding this lock cannot leave the maps half-updated: keep going.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The ids of every charge made so far.
-    pub fn charges(&self) -> Vec<String> {
-        self.state()
-            .charges
-            .iter()
-            .map(|(c, _)| c.id.clone())
-            .collect()
+    /// The ids of every charge made so far, oldest first.
+    pub async fn charges(&self) -> anyhow::Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM fake_provider.charges ORDER BY created_at, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// The amount of a charge, in cents.
-    pub fn amount_of(&self, charge_id: &str) -> Option<i64> {
-        self.state()
-            .charges
-            .iter()
-            .find(|(c, _)| c.id == charge_id)
-            .map(|(_, amount)| *amount)
+    pub async fn amount_of(&self, charge_id: &str) -> anyhow::Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT amount_cents FROM fake_provider.charges WHERE id = $1")
+                .bind(charge_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
-    /// The ids of every charge refunded so far.
-    pub fn refunds(&self) -> Vec<String> {
-        self.state().refunds.clone()
+    /// The ids of every charge refunded so far (once each), oldest first.
+    pub async fn refunds(&self) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT charge_id FROM fake_provider.refunds ORDER BY created_at, charge_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
+
+    async fn remembered(&self, key: &str) -> Result<Option<Remembered>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id AS charge_id, NULL AS message, amount_cents, source
+               FROM fake_provider.charges WHERE idempotency_key = $1
+             UNION ALL
+             SELECT NULL, message, amount_cents, source
+               FROM fake_provider.declines WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The outcome of a new key: a charge for `tok_visa`, a decline (remembered) otherwise.
+    async fn first_use(&self, request: &ChargeRequest) -> Result<(), sqlx::Error> {
+        let declined = match request.source.as_str() {
+            "tok_visa" => None,
+            "tok_chargeDeclined" => Some(DECLINED),
+            _ => Some(UNKNOWN_TOKEN),
+        };
+        let statement = match declined {
+            None => sqlx::query(
+                "INSERT INTO fake_provider.charges (id, idempotency_key, amount_cents, source)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(format!("ch_fake_{}", uuid::Uuid::new_v4().simple())),
+            Some(message) => sqlx::query(
+                "INSERT INTO fake_provider.declines (message, idempotency_key, amount_cents, source)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(message),
+        };
+        statement
+            .bind(&request.idempotency_key)
+            .bind(request.amount_cents)
+            .bind(&request.source)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> ChargeError {
+    ChargeError::Unavailable(anyhow::Error::new(e).context("the fake provider's ledger"))
 }
 
 #[async_trait::async_trait]
 impl PaymentProvider for FakeProvider {
     async fn charge(&self, request: ChargeRequest) -> Result<Charge, ChargeError> {
-        let mut state = self.state();
-        if let Some(charge) = state.by_key.get(&request.idempotency_key) {
-            return Ok(charge.clone());
-        }
-        match request.source.as_str() {
-            "tok_visa" => {
-                let charge = Charge {
-                    id: format!("ch_fake_{}", uuid::Uuid::new_v4().simple()),
-                };
-                state.by_key.insert(request.idempotency_key, charge.clone());
-                state.charges.push((charge.clone(), request.amount_cents));
-                Ok(charge)
+        // Two requests with a new key may race: the ledger's unique key decides, and both read
+        // back the one outcome it kept.
+        let outcome = match self.remembered(&request.idempotency_key).await {
+            Ok(Some(known)) => known,
+            Ok(None) => {
+                self.first_use(&request).await.map_err(unavailable)?;
+                self.remembered(&request.idempotency_key)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| {
+                        ChargeError::Unavailable(anyhow::anyhow!("the ledger lost a charge"))
+                    })?
             }
-            "tok_chargeDeclined" => Err(ChargeError::Declined(DECLINED.to_owned())),
-            _ => Err(ChargeError::Declined(UNKNOWN_TOKEN.to_owned())),
+            Err(e) => return Err(unavailable(e)),
+        };
+        if outcome.amount_cents != request.amount_cents || outcome.source != request.source {
+            return Err(ChargeError::Declined(KEY_REUSED.to_owned()));
+        }
+        match (outcome.charge_id, outcome.message) {
+            (Some(id), _) => Ok(Charge { id }),
+            (None, message) => Err(ChargeError::Declined(message.unwrap_or_default())),
         }
     }
 
-    async fn refund(&self, charge_id: &str, _idempotency_key: &str) -> anyhow::Result<()> {
-        let mut state = self.state();
-        anyhow::ensure!(
-            state.charges.iter().any(|(c, _)| c.id == charge_id),
-            "no such charge: {charge_id}"
-        );
-        if !state.refunds.iter().any(|r| r == charge_id) {
-            state.refunds.push(charge_id.to_owned());
-        }
+    async fn refund(&self, charge_id: &str, idempotency_key: &str) -> anyhow::Result<()> {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM fake_provider.charges WHERE id = $1)")
+                .bind(charge_id)
+                .fetch_one(&self.pool)
+                .await?;
+        anyhow::ensure!(known, "no such charge: {charge_id}");
+        sqlx::query(
+            "INSERT INTO fake_provider.refunds (charge_id, idempotency_key) VALUES ($1, $2)
+             ON CONFLICT (charge_id) DO NOTHING",
+        )
+        .bind(charge_id)
+        .bind(idempotency_key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(source: &str, key: &str) -> ChargeRequest {
-        ChargeRequest {
-            amount_cents: 1999,
-            source: source.to_owned(),
-            idempotency_key: key.to_owned(),
-        }
-    }
-
-    #[tokio::test]
-    async fn test_tokens_behave_like_stripe() {
-        let fake = FakeProvider::new();
-        let charge = fake.charge(request("tok_visa", "k1")).await;
-        let id = charge.map(|c| c.id).unwrap_or_default();
-        assert!(id.starts_with("ch_fake_"), "{id}");
-        assert_eq!(fake.amount_of(&id), Some(1999));
-        let declined = fake.charge(request("tok_chargeDeclined", "k2")).await;
-        assert!(matches!(declined, Err(ChargeError::Declined(m)) if m == DECLINED));
-        let unknown = fake.charge(request("tok_nope", "k3")).await;
-        assert!(matches!(unknown, Err(ChargeError::Declined(m)) if m == UNKNOWN_TOKEN));
-        assert_eq!(fake.charges(), vec![id]);
-    }
-
-    #[tokio::test]
-    async fn a_retried_key_returns_the_same_charge_and_refunds_are_idempotent() {
-        let fake = FakeProvider::new();
-        let first = fake.charge(request("tok_visa", "k")).await.map(|c| c.id);
-        let again = fake.charge(request("tok_visa", "k")).await.map(|c| c.id);
-        let other = fake
-            .charge(request("tok_visa", "k-other"))
-            .await
-            .map(|c| c.id);
-        let first = first.unwrap_or_default();
-        assert_eq!(again.ok().as_deref(), Some(first.as_str()));
-        assert_ne!(other.ok().as_deref(), Some(first.as_str()));
-        assert_eq!(fake.charges().len(), 2);
-        assert!(fake.refund(&first, "r").await.is_ok());
-        assert!(fake.refund(&first, "r").await.is_ok());
-        assert_eq!(fake.refunds(), vec![first]);
-        assert!(fake.refund("ch_unknown", "r").await.is_err());
     }
 }

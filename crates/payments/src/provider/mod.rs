@@ -1,7 +1,7 @@
 //! The payment provider interface: charge a card, refund a charge. `StripeProvider` talks to
-//! Stripe's HTTP API; `FakeProvider` is the in-process stand-in for tests and the local run.
+//! Stripe's HTTP API; `FakeProvider` is the stand-in for tests and the local run.
 
-mod fake;
+pub mod fake;
 mod stripe;
 
 use std::sync::Arc;
@@ -49,10 +49,13 @@ pub trait PaymentProvider: Send + Sync + 'static {
     async fn refund(&self, charge_id: &str, idempotency_key: &str) -> anyhow::Result<()>;
 }
 
-/// The provider the settings name.
-pub fn from_settings(settings: &ProviderSettings) -> anyhow::Result<Arc<dyn PaymentProvider>> {
+/// The provider the settings name; the fake one keeps its ledger in `pool`'s database.
+pub async fn from_settings(
+    settings: &ProviderSettings,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<Arc<dyn PaymentProvider>> {
     Ok(match settings {
-        ProviderSettings::Fake => Arc::new(FakeProvider::new()),
+        ProviderSettings::Fake => Arc::new(FakeProvider::connect(pool.clone()).await?),
         ProviderSettings::Stripe { key, api_base } => {
             Arc::new(StripeProvider::new(api_base, key.clone())?)
         }

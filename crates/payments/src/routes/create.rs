@@ -1,27 +1,23 @@
 //! `POST /api/payments`: charge the caller's order and record the payment (SPEC §3 payments).
 //!
-//! The charge happens outside any transaction; recording it locks the order row, so a payment
-//! racing a cancellation ends either paid (and the cancellation then refunds it) or cancelled
-//! with the charge refunded here — never cancelled with the money kept.
+//! The attempt is committed before the provider is called and its outcome recorded after
+//! (`crate::settle`), so no charge is ever left unrecorded: a crash in between is resolved by the
+//! sweeper (`crate::sweeper`).
 
 use actix_web::{HttpResponse, web};
-use anyhow::Context as _;
-use common::bus::enqueue;
-use common::error::violated_constraint;
-use common::events::{OrderStatus, PaymentCreated, PaymentRefunded};
+use common::ApiError;
 use common::metrics;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
-use common::{ApiError, OrderId, PaymentId};
 use serde_json::Value;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::domain::order::{ALREADY_PAID, EXPIRED};
-use crate::domain::{PaymentRequest, PaymentStatus, Refusal, idempotency};
-use crate::provider::{Charge, ChargeError, ChargeRequest};
+use crate::domain::{AttemptState, PaymentRequest, Refusal, idempotency};
+use crate::provider::{ChargeError, ChargeRequest};
 use crate::repo;
+use crate::settle::{SettleError, Settlement, settle};
 
 /// Charge the caller's order through the payment provider; emits payment.created.
 #[utoipa::path(
@@ -60,43 +56,51 @@ pub async fn create(
         .check_payable(user.id(), paid, OffsetDateTime::now_utc())
         .map_err(refused)?;
 
+    // The intent is committed before the provider is called: a crash after the charge leaves it
+    // for the sweeper, never an unrecorded charge.
+    let attempt = repo::open_attempt(
+        &state.pool,
+        order.id,
+        order.price.cents(),
+        request.token.as_str(),
+        &idempotency::charge_key(order.id, &request.token),
+    )
+    .await?;
     let charge = state
         .provider
         .charge(ChargeRequest {
-            amount_cents: order.price.cents(),
-            source: request.token.as_str().to_owned(),
-            idempotency_key: idempotency::charge_key(order.id, &request.token),
+            amount_cents: attempt.amount_cents,
+            source: attempt.source.clone(),
+            idempotency_key: attempt.idempotency_key.clone(),
         })
+        .await;
+    let charge = match charge {
+        Ok(charge) => charge,
+        Err(ChargeError::Declined(message)) => {
+            metrics::payment(crate::NAME, "declined");
+            repo::end_attempt(&state.pool, attempt.id, AttemptState::Declined).await?;
+            return Err(ApiError::PaymentDeclined(message));
+        }
+        Err(ChargeError::Unavailable(e)) => {
+            // Whether the card was charged is unknown: the attempt stays charging and the
+            // sweeper repeats the call with the same key.
+            metrics::payment(crate::NAME, "provider_error");
+            return Err(ApiError::ProviderUnavailable(e));
+        }
+    };
+
+    let settled = settle(&state.pool, state.provider.as_ref(), &attempt, &charge)
         .await
         .map_err(|e| match e {
-            ChargeError::Declined(message) => {
-                metrics::payment(crate::NAME, "declined");
-                ApiError::PaymentDeclined(message)
-            }
-            ChargeError::Unavailable(e) => {
-                metrics::payment(crate::NAME, "provider_error");
-                ApiError::ProviderUnavailable(e)
-            }
+            SettleError::Refund { source, .. } => ApiError::ProviderUnavailable(source),
+            SettleError::Database(e) => e.into(),
         })?;
-
-    match record(&state.pool, order.id, &charge).await? {
-        Recorded::Paid(id) => {
-            metrics::payment(crate::NAME, "succeeded");
-            tracing::info!(payment_id = %id, stripe_id = %charge.id, "payment recorded");
-            Ok(HttpResponse::Created().json(super::Payment { id }))
-        }
-        Recorded::OrderCancelled => {
-            tracing::warn!(stripe_id = %charge.id, "order cancelled while charging; refunding");
-            give_back(&state, order.id, &charge).await?;
-            Err(ApiError::bad_request(EXPIRED))
-        }
-        Recorded::AlreadyPaid { kept } if kept.as_deref() == Some(charge.id.as_str()) => {
-            // A concurrent retry of this very request (same key, same charge) recorded it.
-            Err(ApiError::bad_request(ALREADY_PAID))
-        }
-        Recorded::AlreadyPaid { .. } => {
-            tracing::warn!(stripe_id = %charge.id, "order paid concurrently; refunding");
-            give_back(&state, order.id, &charge).await?;
+    match settled {
+        Settlement::Paid(id) => Ok(HttpResponse::Created().json(super::Payment { id })),
+        Settlement::RefundedForCancelledOrder => Err(ApiError::bad_request(EXPIRED)),
+        // A concurrent retry of this very request (same key, same charge) recorded it, or
+        // another card paid the order first and this charge was given back.
+        Settlement::AlreadySettled | Settlement::RefundedAsDuplicate => {
             Err(ApiError::bad_request(ALREADY_PAID))
         }
     }
@@ -107,79 +111,4 @@ fn refused(refusal: Refusal) -> ApiError {
         Some(message) => ApiError::bad_request(message),
         None => ApiError::NotAuthorized,
     }
-}
-
-enum Recorded {
-    Paid(PaymentId),
-    /// The order was cancelled while the card was being charged: nothing was recorded.
-    OrderCancelled,
-    /// Another payment of the order was recorded first (`kept` is its charge).
-    AlreadyPaid {
-        kept: Option<String>,
-    },
-}
-
-/// Records the payment and its payment.created event, with the order row locked.
-async fn record(pool: &PgPool, order_id: OrderId, charge: &Charge) -> Result<Recorded, ApiError> {
-    let mut tx = pool.begin().await?;
-    let order = repo::lock_order(&mut *tx, order_id)
-        .await?
-        .context("the replica order disappeared while charging")?;
-    if order.status == OrderStatus::Cancelled {
-        tx.rollback().await?;
-        return Ok(Recorded::OrderCancelled);
-    }
-    let id = PaymentId::new();
-    let inserted =
-        repo::insert_payment(&mut *tx, id, order_id, &charge.id, PaymentStatus::Succeeded).await;
-    match inserted {
-        Err(e) if violated_constraint(&e) == Some(repo::ONE_SUCCEEDED_PER_ORDER) => {
-            tx.rollback().await?;
-            let kept = repo::succeeded_payment(pool, order_id).await?;
-            return Ok(Recorded::AlreadyPaid {
-                kept: kept.map(|p| p.stripe_id),
-            });
-        }
-        other => other?,
-    }
-    enqueue(
-        &mut tx,
-        &PaymentCreated {
-            id,
-            order_id,
-            stripe_id: charge.id.clone(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Recorded::Paid(id))
-}
-
-/// Refunds a charge the order cannot keep, then records it as a refunded payment and publishes
-/// payment.refunded. If the refund fails the client gets a 502 and the charge id is logged.
-async fn give_back(state: &AppState, order_id: OrderId, charge: &Charge) -> Result<(), ApiError> {
-    state
-        .provider
-        .refund(&charge.id, &idempotency::refund_key(&charge.id))
-        .await
-        .map_err(|e| {
-            tracing::error!(stripe_id = %charge.id, order_id = %order_id, error = format!("{e:#}"),
-                "could not refund a charge of an order that cannot keep it");
-            ApiError::ProviderUnavailable(e)
-        })?;
-    metrics::refund(crate::NAME);
-    let id = PaymentId::new();
-    let mut tx = state.pool.begin().await?;
-    repo::insert_payment(&mut *tx, id, order_id, &charge.id, PaymentStatus::Refunded).await?;
-    enqueue(
-        &mut tx,
-        &PaymentRefunded {
-            id,
-            order_id,
-            stripe_id: charge.id.clone(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

@@ -114,7 +114,7 @@ async fn an_order_the_service_does_not_know_is_404() {
             name,
         );
     }
-    assert!(app.fake.charges().is_empty(), "nothing was charged");
+    assert!(app.charges().await.is_empty(), "nothing was charged");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +128,7 @@ async fn only_the_buyer_can_pay_an_order() {
         &[("Not authorized", None)],
         "owner",
     );
-    assert!(app.fake.charges().is_empty(), "nothing was charged");
+    assert!(app.charges().await.is_empty(), "nothing was charged");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +145,7 @@ async fn cancelled_paid_and_expired_orders_are_refused_without_charging() {
         201,
         "first payment",
     );
-    let charges_before = app.fake.charges().len();
+    let charges_before = app.charges().await.len();
 
     let expired = app
         .seed(crate::helpers::order_created(
@@ -185,7 +185,7 @@ async fn cancelled_paid_and_expired_orders_are_refused_without_charging() {
         );
     }
     assert_eq!(
-        app.fake.charges().len(),
+        app.charges().await.len(),
         charges_before,
         "refusals charge nothing"
     );
@@ -239,9 +239,9 @@ async fn a_declined_card_is_402_and_records_nothing_then_a_good_card_pays() {
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].id.to_string(), id);
     assert_eq!(payments[0].status, "succeeded");
-    assert_eq!(app.fake.charges(), vec![payments[0].stripe_id.clone()]);
+    assert_eq!(app.charges().await, vec![payments[0].stripe_id.clone()]);
     assert_eq!(
-        app.fake.amount_of(&payments[0].stripe_id),
+        app.amount_of(&payments[0].stripe_id).await,
         Some(1999),
         "charged in integer cents"
     );
@@ -316,12 +316,12 @@ async fn concurrent_payments_with_one_card_charge_once_and_pay_once() {
         );
     }
     assert_eq!(
-        app.fake.charges().len(),
+        app.charges().await.len(),
         1,
         "one idempotency key, one charge"
     );
     assert!(
-        app.fake.refunds().is_empty(),
+        app.refunds().await.is_empty(),
         "the kept charge is not refunded"
     );
     assert_eq!(app.payments_of(order.id).await.len(), 1);

@@ -22,9 +22,11 @@ pub struct TestApp {
     pub api: Api,
     pub pool: PgPool,
     pub namespace: Namespace,
-    /// The provider the app charges through (unused when the app talks to a Stripe URL).
+    env: HashMap<String, String>,
+    /// The fake provider's ledger in the app's database (what the app charges through unless
+    /// it talks to a Stripe URL or was given another provider).
     pub fake: Arc<FakeProvider>,
-    _running: Running,
+    running: Option<Running>,
     _db: TestDb,
 }
 
@@ -50,7 +52,7 @@ fn environment(
     env
 }
 
-/// The app with a shared `FakeProvider`.
+/// The app with the fake provider.
 pub async fn spawn() -> TestApp {
     spawn_with(&[]).await
 }
@@ -71,22 +73,25 @@ async fn spawn_app(extra: &[(&str, &str)], provider: Option<Arc<dyn PaymentProvi
     let namespace = unique_namespace();
     let env = environment(&db, &namespace, extra);
     let settings = payments::Settings::from_source(&env).expect("test settings");
-    let fake = Arc::new(FakeProvider::new());
-    let part = match (provider, &settings.provider) {
-        (Some(provider), _) => payments::build_with_provider(settings, provider).await,
-        (None, payments::ProviderSettings::Fake) => {
-            payments::build_with_provider(settings, fake.clone()).await
-        }
-        (None, payments::ProviderSettings::Stripe { .. }) => payments::build(settings).await,
+    let part = match provider {
+        Some(provider) => payments::build_with_provider(settings, provider).await,
+        None => payments::build(settings).await,
     }
     .expect("building the payments service");
     let running = serve(vec![part]);
+    let pool = db.pool().await;
+    let fake = Arc::new(
+        FakeProvider::connect(pool.clone())
+            .await
+            .expect("the fake provider's ledger"),
+    );
     TestApp {
         api: Api::new(running.url()),
-        pool: db.pool().await,
+        pool,
         namespace,
+        env,
         fake,
-        _running: running,
+        running: Some(running),
         _db: db,
     }
 }
@@ -129,6 +134,33 @@ pub struct PaymentRow {
 }
 
 impl TestApp {
+    pub fn database_url(&self) -> String {
+        self.env["DATABASE_URL"].clone()
+    }
+
+    /// Stops the app at once, as a crash would: requests in flight are dropped unanswered.
+    pub async fn crash(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort().await;
+        }
+    }
+
+    /// Starts the service again on the same database and namespace, with the fake provider and
+    /// `extra` settings.
+    pub async fn restart(&mut self, extra: &[(&str, &str)]) {
+        let mut env = self.env.clone();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let settings = payments::Settings::from_source(&env).expect("test settings");
+        let part = payments::build(settings)
+            .await
+            .expect("restarting the payments service");
+        let running = serve(vec![part]);
+        self.api = Api::new(running.url());
+        self.running = Some(running);
+    }
+
     /// An order of `user` in the replica (price $19.99, expiring in 15 minutes), as order.created
     /// puts it there.
     pub async fn order_of(&self, user: UserId) -> OrderCreated {
@@ -150,6 +182,23 @@ impl TestApp {
             order_cancelled(order, version),
         )
         .await
+    }
+
+    /// Every charge in the fake provider's ledger, oldest first.
+    pub async fn charges(&self) -> Vec<String> {
+        self.fake.charges().await.expect("reading the ledger")
+    }
+
+    /// Every charge the fake provider refunded, oldest first.
+    pub async fn refunds(&self) -> Vec<String> {
+        self.fake.refunds().await.expect("reading the ledger")
+    }
+
+    pub async fn amount_of(&self, charge: &str) -> Option<i64> {
+        self.fake
+            .amount_of(charge)
+            .await
+            .expect("reading the ledger")
     }
 
     pub async fn pay(&self, token: &str, order: OrderId, card: &str) -> (StatusCode, Value) {

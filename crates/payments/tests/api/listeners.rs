@@ -79,7 +79,7 @@ async fn cancellations_apply_only_in_version_order() {
         );
     }
     assert!(
-        app.fake.refunds().is_empty(),
+        app.refunds().await.is_empty(),
         "an unpaid order refunds nothing"
     );
 }
@@ -99,7 +99,7 @@ async fn cancelling_a_paid_order_refunds_it_and_publishes_payment_refunded() {
     let payments = app.payments_of(order.id).await;
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].status, "refunded");
-    assert_eq!(app.fake.refunds(), vec![payments[0].stripe_id.clone()]);
+    assert_eq!(app.refunds().await, vec![payments[0].stripe_id.clone()]);
     assert_eq!(app.order_row(order.id).await, ("cancelled".to_owned(), 1));
     assert_eq!(
         refunded.next().await,
@@ -111,7 +111,7 @@ async fn cancelling_a_paid_order_refunds_it_and_publishes_payment_refunded() {
         Outcome::Ack
     );
     assert_eq!(
-        app.fake.refunds().len(),
+        app.refunds().await.len(),
         1,
         "a redelivered cancellation refunds nothing more"
     );
@@ -181,7 +181,7 @@ async fn a_failed_refund_leaves_everything_as_it_was_so_the_event_is_retried() {
         app.cancel(&order, 1).await.expect("redelivery"),
         Outcome::Ack
     );
-    assert_eq!(app.fake.refunds(), vec![charge.id]);
+    assert_eq!(app.refunds().await, vec![charge.id]);
     assert_eq!(app.payments_of(order.id).await[0].status, "refunded");
     assert_eq!(app.order_row(order.id).await, ("cancelled".to_owned(), 1));
 }
@@ -235,8 +235,8 @@ async fn a_payment_racing_a_cancellation_never_ends_cancelled_with_money_kept() 
             "round {round}: a cancelled order kept a payment: {kept:?}"
         );
     }
-    let charged: HashSet<String> = app.fake.charges().into_iter().collect();
-    let refunded: HashSet<String> = app.fake.refunds().into_iter().collect();
+    let charged: HashSet<String> = app.charges().await.into_iter().collect();
+    let refunded: HashSet<String> = app.refunds().await.into_iter().collect();
     assert_eq!(
         charged, refunded,
         "every charge of a cancelled order was refunded"

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod outbox_survives_nats_outage;
+mod price_snapshot;
 mod purchase_lifecycle;
 mod reservation_flow;
 mod sign_up_to_order;
