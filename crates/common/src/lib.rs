@@ -1,6 +1,7 @@
 //! What every ticketing service shares: the HTTP error type, sessions, typed ids and money, the
 //! event contracts and the event bus, database plumbing, telemetry, health and the server.
 
+pub mod admin;
 pub mod bus;
 pub mod config;
 pub mod db;

@@ -29,6 +29,7 @@ pub const EXPIRATION_LATENESS: &str = "expiration_lateness_seconds";
 pub const PAYMENTS: &str = "payments_total";
 pub const PAYMENT_REFUNDS: &str = "payment_refunds_total";
 pub const PAYMENT_ATTEMPTS_UNRESOLVED: &str = "payment_attempts_unresolved";
+pub const DEAD_LETTERS: &str = "events_dead_letters";
 pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
 pub const DB_POOL_MAX: &str = "db_pool_max_connections";
 
@@ -50,6 +51,7 @@ pub const ALL: &[&str] = &[
     PAYMENTS,
     PAYMENT_REFUNDS,
     PAYMENT_ATTEMPTS_UNRESOLVED,
+    DEAD_LETTERS,
     DB_POOL_CONNECTIONS,
     DB_POOL_MAX,
 ];
@@ -155,6 +157,10 @@ fn describe() {
     describe_gauge!(
         PAYMENT_ATTEMPTS_UNRESOLVED,
         "Charge attempts whose provider call has no recorded outcome yet (the sweeper resolves them)"
+    );
+    describe_gauge!(
+        DEAD_LETTERS,
+        "Events a listener gave up on, stored and not yet replayed"
     );
     describe_gauge!(DB_POOL_MAX, "The service's pool size (DATABASE_POOL_SIZE)");
 }
@@ -281,6 +287,10 @@ pub fn refund(service: &'static str) {
 
 pub fn payment_attempts_unresolved(service: &'static str, attempts: i64) {
     gauge!(PAYMENT_ATTEMPTS_UNRESOLVED, "service" => service).set(attempts as f64);
+}
+
+pub fn dead_letters(service: &'static str, stored: i64) {
+    gauge!(DEAD_LETTERS, "service" => service).set(stored as f64);
 }
 
 pub fn pool(service: &'static str, pool: &sqlx::PgPool) {

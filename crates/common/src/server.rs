@@ -70,27 +70,43 @@ impl ServicePart {
         self
     }
 
-    /// The usual wiring of an event-driven service: readiness on its database and NATS, and the
-    /// outbox relay publishing what its transactions commit.
-    pub fn with_events(self, pool: &sqlx::PgPool, bus: &crate::bus::Bus) -> Self {
+    /// The wiring of an event-driven service: readiness on its database and NATS, the outbox
+    /// relay publishing what its transactions commit, and its listeners, each keeping what it
+    /// gives up on in the service's dead letters.
+    pub fn with_events(
+        self,
+        pool: &sqlx::PgPool,
+        bus: &crate::bus::Bus,
+        listeners: impl IntoIterator<Item = crate::bus::Listener>,
+    ) -> Self {
         let service = self.name;
         let relay = crate::bus::OutboxRelay::new(service, pool.clone(), bus.clone());
         let outbox = pool.clone();
-        self.depends_on(Dependency::Postgres {
-            service,
-            pool: pool.clone(),
-        })
-        .depends_on(Dependency::Nats(Box::new(bus.clone())))
-        .task(move |cancel| relay.run(cancel))
-        .collect(move || {
-            let pool = outbox.clone();
-            async move {
-                match crate::bus::outbox::pending(&pool).await {
-                    Ok(rows) => crate::metrics::outbox_pending(service, rows),
-                    Err(e) => tracing::debug!(error = %e, "outbox: counting pending events"),
+        let mut part = self
+            .depends_on(Dependency::Postgres {
+                service,
+                pool: pool.clone(),
+            })
+            .depends_on(Dependency::Nats(Box::new(bus.clone())))
+            .task(move |cancel| relay.run(cancel))
+            .collect(move || {
+                let pool = outbox.clone();
+                async move {
+                    match crate::bus::outbox::pending(&pool).await {
+                        Ok(rows) => crate::metrics::outbox_pending(service, rows),
+                        Err(e) => tracing::debug!(error = %e, "outbox: counting pending events"),
+                    }
+                    match crate::bus::DeadLetters::new(pool).pending().await {
+                        Ok(rows) => crate::metrics::dead_letters(service, rows),
+                        Err(e) => tracing::debug!(error = %e, "counting dead letters"),
+                    }
                 }
-            }
-        })
+            });
+        for listener in listeners {
+            let (bus, dead_letters) = (bus.clone(), crate::bus::DeadLetters::new(pool.clone()));
+            part = part.task(move |cancel| listener.run(bus, dead_letters, cancel));
+        }
+        part
     }
 
     /// Answers unmatched paths outside `/api` with `fallback` instead of the JSON 404.
@@ -105,12 +121,6 @@ impl ServicePart {
             Box::pin(async move { fallback(req).await })
         }));
         self
-    }
-
-    /// Runs `listener` as a background task on `bus`.
-    pub fn listen(self, bus: &crate::bus::Bus, listener: crate::bus::Listener) -> Self {
-        let bus = bus.clone();
-        self.task(move |cancel| listener.run(bus, cancel))
     }
 
     pub fn task<F, Fut>(mut self, task: F) -> Self
@@ -287,6 +297,21 @@ where
     B: FnOnce(S) -> Fut,
     Fut: Future<Output = anyhow::Result<ServicePart>>,
 {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(crate::admin::DEAD_LETTERS) {
+        let database = match crate::config::required(&crate::config::Env, "DATABASE_URL") {
+            Ok(url) => url,
+            Err(e) => {
+                eprintln!("configuration error: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        };
+        return crate::admin::main(
+            &args[1..],
+            &crate::config::Env,
+            vec![(program_name(), database)],
+        );
+    }
     run_process(
         &crate::config::Env,
         crate::telemetry::LogFormat::Json,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::bus::{Bus, Listener, OutboxRelay, Outcome, enqueue};
+use common::bus::{Bus, DeadLetters, Listener, OutboxRelay, Outcome, enqueue};
 use common::events::{Event, ExpirationComplete};
 use common::testing::{EVENTUALLY, EventTap, TestDb, eventually, nats_url, unique_namespace};
 use common::{EventId, OrderId};
@@ -28,6 +28,11 @@ async fn outbox_db(db: &TestDb) -> PgPool {
         .await
         .expect("migrations");
     pool
+}
+
+/// A dead-letter store on a fresh database of its own.
+async fn dead_letters(db: &TestDb) -> DeadLetters {
+    DeadLetters::new(outbox_db(db).await)
 }
 
 async fn publish_raw(bus: &Bus, subject: &str, payload: Vec<u8>) {
@@ -59,12 +64,14 @@ fn counting_listener(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn undecodable_messages_are_terminated_and_the_next_one_is_handled() {
+async fn undecodable_messages_are_kept_as_dead_letters_and_the_next_one_is_handled() {
     let bus = bus().await;
+    let db = TestDb::new();
+    let store = dead_letters(&db).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let cancel = CancellationToken::new();
     let listener = counting_listener(calls.clone(), |_| Ok(Outcome::Ack));
-    let task = tokio::spawn(listener.run(bus.clone(), cancel.clone()));
+    let task = tokio::spawn(listener.run(bus.clone(), store.clone(), cancel.clone()));
 
     publish_raw(&bus, ExpirationComplete::SUBJECT, b"{not json".to_vec()).await;
     let good = expiration(OrderId::new());
@@ -79,6 +86,22 @@ async fn undecodable_messages_are_terminated_and_the_next_one_is_handled() {
         1,
         "the undecodable message never reaches the handler"
     );
+    let kept = store.list(true).await.expect("dead letters");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        (
+            kept[0].service.as_str(),
+            kept[0].subject.as_str(),
+            kept[0].payload.as_slice(),
+            kept[0].deliveries
+        ),
+        ("bustest", "expiration.complete", b"{not json".as_slice(), 1)
+    );
+    assert!(
+        kept[0].reason.starts_with("undecodable: "),
+        "{}",
+        kept[0].reason
+    );
     cancel.cancel();
     task.await.expect("listener stops on cancel");
 }
@@ -88,9 +111,11 @@ async fn a_failing_or_panicking_handler_is_retried_a_bounded_number_of_times() {
     let bus = bus().await;
     let cancel = CancellationToken::new();
     let errors = Arc::new(AtomicUsize::new(0));
+    let db = TestDb::new();
+    let store = dead_letters(&db).await;
     let failing = counting_listener(errors.clone(), |_| Err(anyhow::anyhow!("always fails")))
         .max_deliveries(3);
-    let task = tokio::spawn(failing.run(bus.clone(), cancel.clone()));
+    let task = tokio::spawn(failing.run(bus.clone(), store.clone(), cancel.clone()));
     let payload = expiration(OrderId::new());
     publish_raw(&bus, ExpirationComplete::SUBJECT, payload.clone()).await;
     eventually("three deliveries", EVENTUALLY, || async {
@@ -99,6 +124,11 @@ async fn a_failing_or_panicking_handler_is_retried_a_bounded_number_of_times() {
     .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(errors.load(Ordering::SeqCst), 3, "given up after the bound");
+    let kept = store.list(true).await.expect("dead letters");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].deliveries, 3);
+    assert_eq!(kept[0].reason, "exhausted: always fails");
+    assert!(kept[0].event_id.is_none(), "published without an id");
     cancel.cancel();
     task.await.expect("stopped");
 
@@ -112,7 +142,7 @@ async fn a_failing_or_panicking_handler_is_retried_a_bounded_number_of_times() {
         }
         Ok(Outcome::Ack)
     });
-    let task = tokio::spawn(flaky.run(bus.clone(), cancel.clone()));
+    let task = tokio::spawn(flaky.run(bus.clone(), store.clone(), cancel.clone()));
     publish_raw(&bus, ExpirationComplete::SUBJECT, payload).await;
     eventually("the redelivery after a panic", EVENTUALLY, || async {
         (calls.load(Ordering::SeqCst) == 2).then_some(())
@@ -125,12 +155,13 @@ async fn a_failing_or_panicking_handler_is_retried_a_bounded_number_of_times() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_redelivers_until_the_handler_can_apply() {
     let bus = bus().await;
+    let db = TestDb::new();
     let cancel = CancellationToken::new();
     let calls = Arc::new(AtomicUsize::new(0));
     let gap = counting_listener(calls.clone(), |n| {
         Ok(if n < 4 { Outcome::Retry } else { Outcome::Ack })
     });
-    let task = tokio::spawn(gap.run(bus.clone(), cancel.clone()));
+    let task = tokio::spawn(gap.run(bus.clone(), dead_letters(&db).await, cancel.clone()));
     let payload = expiration(OrderId::new());
     publish_raw(&bus, ExpirationComplete::SUBJECT, payload).await;
     eventually("the fourth delivery", EVENTUALLY, || async {
@@ -146,14 +177,17 @@ async fn retry_redelivers_until_the_handler_can_apply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_one_durable_consumer() {
     let bus = bus().await;
+    let db = TestDb::new();
+    let store = dead_letters(&db).await;
     let cancel = CancellationToken::new();
     let calls = Arc::new(AtomicUsize::new(0));
     let replicas: Vec<_> = (0..2)
         .map(|_| {
-            tokio::spawn(
-                counting_listener(calls.clone(), |_| Ok(Outcome::Ack))
-                    .run(bus.clone(), cancel.clone()),
-            )
+            tokio::spawn(counting_listener(calls.clone(), |_| Ok(Outcome::Ack)).run(
+                bus.clone(),
+                store.clone(),
+                cancel.clone(),
+            ))
         })
         .collect();
     for _ in 0..40 {

@@ -35,8 +35,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let wakeup = Arc::new(Wakeup::default());
     let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
     let pending = pool.clone();
-    let mut part = ServicePart::new(NAME, |_| {})
-        .with_events(&pool, &bus)
+    let part = ServicePart::new(NAME, |_| {})
+        .with_events(&pool, &bus, listeners::all(&pool, &wakeup))
         .task(move |cancel| sweeper.run(cancel))
         .collect(move || {
             let pool = pending.clone();
@@ -47,8 +47,5 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
                 }
             }
         });
-    for listener in listeners::all(&pool, &wakeup) {
-        part = part.listen(&bus, listener);
-    }
     Ok(part)
 }

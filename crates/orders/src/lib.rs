@@ -89,13 +89,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
         holds: settings.holds,
     };
     let keys = settings.jwt.clone();
-    let mut part = ServicePart::new(NAME, move |cfg| {
+    let part = ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, state.clone(), keys.clone())
     })
     .serves(API_PREFIX)
-    .with_events(&pool, &bus);
-    for listener in listeners::all(&pool) {
-        part = part.listen(&bus, listener);
-    }
+    .with_events(&pool, &bus, listeners::all(&pool));
     Ok(part)
 }

@@ -88,9 +88,14 @@ async fn assemble(
         routes::configure(cfg, state.clone(), keys.clone())
     })
     .serves(API_PREFIX)
-    .with_events(&pool, &bus)
-    .listen(&bus, listeners::order_created::listener(pool.clone()))
-    .listen(&bus, listeners::order_cancelled::listener(pool, provider))
+    .with_events(
+        &pool,
+        &bus,
+        [
+            listeners::order_created::listener(pool.clone()),
+            listeners::order_cancelled::listener(pool.clone(), provider),
+        ],
+    )
     .task(move |cancel| sweeper.run(cancel))
     .collect(move || {
         let pool = unresolved.clone();

@@ -75,6 +75,22 @@ fn local_api_base_url(env: &dyn Source) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// The selected services that keep events, each with its database URL (`<base>_<service>`).
+pub fn service_databases(
+    selection: &[&str],
+    src: &dyn Source,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let base = common::config::required(src, "DATABASE_URL")?;
+    Ok(selection
+        .iter()
+        .filter(|name| EVENTED.contains(name))
+        .map(|name| ((*name).to_owned(), service_database_url(&base, name)))
+        .collect())
+}
+
+/// The services that publish or consume events (and so may have dead letters).
+pub const EVENTED: &[&str] = &["tickets", "orders", "expiration", "payments"];
+
 async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> {
     match name {
         "auth" => auth::build(auth::Settings::from_source(src)?).await,

@@ -5,6 +5,10 @@ use common::telemetry::LogFormat;
 
 fn main() -> std::process::ExitCode {
     let src = ticketing::local_defaults(&Env);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(common::admin::DEAD_LETTERS) {
+        return dead_letters(&args[1..], &src);
+    }
     common::server::run_process(
         &src,
         LogFormat::Pretty,
@@ -21,4 +25,17 @@ fn main() -> std::process::ExitCode {
             }
         },
     )
+}
+
+/// `ticketing dead-letters ...` over the databases of the selected services (local mode).
+fn dead_letters(args: &[String], src: &dyn Source) -> std::process::ExitCode {
+    let databases = ticketing::parse_selection(&src.get("TICKETING_SERVICES").unwrap_or_default())
+        .and_then(|selection| ticketing::service_databases(&selection, src));
+    match databases {
+        Ok(databases) => common::admin::main(args, src, databases),
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
 }

@@ -45,13 +45,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let pool = common::db::prepare(&settings.database, &MIGRATOR).await?;
     let bus = Bus::from_settings(&settings.events).await?;
     let (routes_pool, keys) = (pool.clone(), settings.jwt.clone());
-    let mut part = ServicePart::new(NAME, move |cfg| {
+    let part = ServicePart::new(NAME, move |cfg| {
         routes::configure(cfg, routes_pool.clone(), keys.clone())
     })
     .serves(API_PREFIX)
-    .with_events(&pool, &bus);
-    for listener in listeners::all(&pool) {
-        part = part.listen(&bus, listener);
-    }
+    .with_events(&pool, &bus, listeners::all(&pool));
     Ok(part)
 }

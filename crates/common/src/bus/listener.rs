@@ -1,5 +1,6 @@
 //! The listener runner (SPEC §4 rules 2-5): one durable pull consumer per (service, subject),
-//! shared by every replica; a message is acked only after its handler's effects committed.
+//! shared by every replica; a message is acked only after its handler's effects committed, and one
+//! it gives up on is terminated only after it was stored as a dead letter.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::Bus;
+use super::dead_letters::{DeadLetters, REPLAY_FOR};
 use crate::events::Event;
 use crate::ids::EventId;
 use crate::metrics::ListenerMetrics;
@@ -90,11 +92,12 @@ impl Listener {
         format!("{}_{}", self.service, self.subject.replace('.', "_"))
     }
 
-    /// Consumes until `cancel`; reconnects after any failure, never returns an error.
-    pub async fn run(self, bus: Bus, cancel: CancellationToken) {
+    /// Consumes until `cancel`; reconnects after any failure, never returns an error. What it
+    /// gives up on goes to `dead_letters`.
+    pub async fn run(self, bus: Bus, dead_letters: DeadLetters, cancel: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
         while !cancel.is_cancelled() {
-            match self.consume(&bus, &cancel).await {
+            match self.consume(&bus, &dead_letters, &cancel).await {
                 Ok(()) => backoff = Duration::from_millis(200),
                 Err(e) => tracing::warn!(
                     consumer = self.durable_name(),
@@ -110,7 +113,12 @@ impl Listener {
         }
     }
 
-    async fn consume(&self, bus: &Bus, cancel: &CancellationToken) -> anyhow::Result<()> {
+    async fn consume(
+        &self,
+        bus: &Bus,
+        dead_letters: &DeadLetters,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
         let stream = bus.ensure_stream().await?;
         let name = self.durable_name();
         let consumer: PullConsumer = stream
@@ -139,7 +147,7 @@ impl Listener {
                 let name = &name;
                 async move {
                     match message {
-                        Ok(message) => self.process(message).await,
+                        Ok(message) => self.process(message, dead_letters).await,
                         Err(e) => {
                             tracing::debug!(consumer = %name, error = %e, "consumer stream hiccup")
                         }
@@ -150,7 +158,7 @@ impl Listener {
         Ok(())
     }
 
-    async fn process(&self, message: async_nats::jetstream::Message) {
+    async fn process(&self, message: async_nats::jetstream::Message, dead_letters: &DeadLetters) {
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         let header = |name: &str| {
             message
@@ -159,6 +167,13 @@ impl Listener {
                 .and_then(|h| h.get(name))
                 .map(|v| v.as_str().to_owned())
         };
+        // A replayed dead letter is for the one service that gave up on it.
+        if header(REPLAY_FOR).is_some_and(|service| service != self.service) {
+            if let Err(e) = message.ack().await {
+                tracing::debug!(error = %e, "could not acknowledge a replay for another service");
+            }
+            return;
+        }
         let event_id = header(async_nats::header::NATS_MESSAGE_ID.as_ref()).unwrap_or_default();
         let span = tracing::info_span!(
             "event",
@@ -172,9 +187,16 @@ impl Listener {
         self.metrics.delivered();
         let ack = match (self.handle)(&message.payload) {
             Err(e) => {
-                span.in_scope(|| tracing::error!(error = %e, "undecodable event terminated"));
-                self.metrics.dropped("undecodable");
-                AckKind::Term
+                span.in_scope(|| tracing::error!(error = %e, "undecodable event; giving up"));
+                self.give_up(
+                    &message,
+                    dead_letters,
+                    "undecodable",
+                    &e.to_string(),
+                    delivered,
+                )
+                .instrument(span.clone())
+                .await
             }
             Ok(future) => {
                 let started = Instant::now();
@@ -184,20 +206,55 @@ impl Listener {
                     .await;
                 self.metrics.handled(started.elapsed());
                 // Entered, not only named as parent: log lines list the spans entered.
-                let ack = span.in_scope(|| self.decide(delivered, result));
-                match ack {
-                    AckKind::Ack => self
-                        .metrics
-                        .acked(event_id.parse::<EventId>().ok().and_then(|id| id.age())),
-                    AckKind::Term => self.metrics.dropped("exhausted"),
-                    _ => self.metrics.retried(),
+                match span.in_scope(|| self.decide(delivered, result)) {
+                    Decision::Ack => {
+                        self.metrics
+                            .acked(event_id.parse::<EventId>().ok().and_then(|id| id.age()));
+                        AckKind::Ack
+                    }
+                    Decision::Retry => {
+                        self.metrics.retried();
+                        AckKind::Nak(Some(retry_delay(delivered)))
+                    }
+                    Decision::GiveUp(why) => {
+                        self.give_up(&message, dead_letters, "exhausted", &why, delivered)
+                            .instrument(span.clone())
+                            .await
+                    }
                 }
-                span.in_scope(|| tracing::debug!(outcome = ?ack, "event handled"));
-                ack
             }
         };
+        span.in_scope(|| tracing::debug!(outcome = ?ack, "event handled"));
         if let Err(e) = message.ack_with(ack).await {
             span.in_scope(|| tracing::warn!(error = %e, "could not acknowledge event"));
+        }
+    }
+
+    /// Stores the message as a dead letter, then terminates it; if it cannot be stored, it is
+    /// redelivered later instead, so it is never lost.
+    async fn give_up(
+        &self,
+        message: &async_nats::jetstream::Message,
+        dead_letters: &DeadLetters,
+        reason: &'static str,
+        detail: &str,
+        delivered: i64,
+    ) -> AckKind {
+        let why = format!("{reason}: {detail}");
+        match dead_letters
+            .store(self.service, self.subject, message, &why, delivered)
+            .await
+        {
+            Ok(id) => {
+                self.metrics.dropped(reason);
+                tracing::error!(dead_letter = %id, reason = %why, "event given up; stored as a dead letter");
+                AckKind::Term
+            }
+            Err(e) => {
+                tracing::error!(error = %e, reason = %why, "could not store a dead letter; the event will be redelivered");
+                self.metrics.retried();
+                AckKind::Nak(Some(retry_delay(delivered)))
+            }
         }
     }
 
@@ -205,38 +262,34 @@ impl Listener {
         &self,
         delivered: i64,
         result: Result<anyhow::Result<Outcome>, Box<dyn std::any::Any + Send>>,
-    ) -> AckKind {
+    ) -> Decision {
         let exhausted = delivered >= self.max_deliveries;
         match result {
-            Ok(Ok(Outcome::Ack)) => AckKind::Ack,
+            Ok(Ok(Outcome::Ack)) => Decision::Ack,
             Ok(Ok(Outcome::Retry)) if exhausted => {
-                tracing::error!(
-                    "event still not applicable after {delivered} deliveries; giving up"
-                );
-                AckKind::Term
+                Decision::GiveUp(format!("still not applicable after {delivered} deliveries"))
             }
-            Ok(Ok(Outcome::Retry)) => AckKind::Nak(Some(retry_delay(delivered))),
-            Ok(Err(e)) if exhausted => {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "event handler kept failing; giving up"
-                );
-                AckKind::Term
-            }
+            Ok(Ok(Outcome::Retry)) => Decision::Retry,
+            Ok(Err(e)) if exhausted => Decision::GiveUp(format!("{e:#}")),
             Ok(Err(e)) => {
                 tracing::warn!(error = format!("{e:#}"), "event handler failed; will retry");
-                AckKind::Nak(Some(retry_delay(delivered)))
+                Decision::Retry
             }
-            Err(_) if exhausted => {
-                tracing::error!("event handler kept panicking; giving up");
-                AckKind::Term
-            }
+            Err(_) if exhausted => Decision::GiveUp("the handler kept panicking".to_owned()),
             Err(_) => {
                 tracing::error!("event handler panicked; will retry");
-                AckKind::Nak(Some(retry_delay(delivered)))
+                Decision::Retry
             }
         }
     }
+}
+
+/// What becomes of one delivery.
+enum Decision {
+    Ack,
+    Retry,
+    /// Given up, with why.
+    GiveUp(String),
 }
 
 /// Exponential: 20 ms, 40 ms, ... capped at 5 s.

@@ -1,6 +1,7 @@
 //! The event bus over NATS JetStream: one stream per namespace, a transactional outbox on the way
 //! out, durable pull consumers on the way in.
 
+pub mod dead_letters;
 pub mod listener;
 pub mod outbox;
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream::{self, stream};
 
+pub use dead_letters::DeadLetters;
 pub use listener::{Listener, Outcome};
 pub use outbox::{OutboxRelay, enqueue};
 

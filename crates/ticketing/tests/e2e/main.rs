@@ -1,6 +1,7 @@
 //! Black-box tests: panicking on a broken precondition is the point, so expect/unwrap are fine here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod dead_letters;
 mod helpers;
 mod outbox_survives_nats_outage;
 mod price_snapshot;
