@@ -41,7 +41,10 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let base = [("DATABASE_URL", "postgres://x/y"), ("JWT_KEY", "k")];
+        let base = [
+            ("DATABASE_URL", "postgres://x/y"),
+            ("JWT_KEY", common::testing::TEST_JWT_KEY),
+        ];
         let settings = Settings::from_source(&source(&base)).unwrap();
         assert!(settings.cookie_secure, "COOKIE_SECURE defaults to true");
         assert_eq!(settings.jwt.ttl_seconds(), 86_400);
@@ -57,12 +60,15 @@ mod tests {
     #[test]
     fn missing_or_invalid_variables_are_named() {
         let cases: [(&[(&str, &str)], &str); 4] = [
-            (&[("JWT_KEY", "k")], "DATABASE_URL"),
+            (
+                &[("JWT_KEY", common::testing::TEST_JWT_KEY)],
+                "DATABASE_URL",
+            ),
             (&[("DATABASE_URL", "postgres://x/y")], "JWT_KEY"),
             (
                 &[
                     ("DATABASE_URL", "postgres://x/y"),
-                    ("JWT_KEY", "k"),
+                    ("JWT_KEY", common::testing::TEST_JWT_KEY),
                     ("COOKIE_SECURE", "maybe"),
                 ],
                 "COOKIE_SECURE",
@@ -70,7 +76,7 @@ mod tests {
             (
                 &[
                     ("DATABASE_URL", "postgres://x/y"),
-                    ("JWT_KEY", "k"),
+                    ("JWT_KEY", common::testing::TEST_JWT_KEY),
                     ("JWT_TTL_SECONDS", "0"),
                 ],
                 "JWT_TTL_SECONDS",

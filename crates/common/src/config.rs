@@ -136,6 +136,55 @@ mod tests {
     }
 
     #[test]
+    fn a_short_or_placeholder_jwt_key_is_refused_without_echoing_it() {
+        for (key, why) in [
+            ("k", "at least 32 bytes (it has 1)"),
+            (
+                "0123456789abcdef0123456789abcde",
+                "at least 32 bytes (it has 31)",
+            ),
+            ("change-me-to-a-long-random-secret", "placeholder"),
+        ] {
+            let env = HashMap::from([("JWT_KEY".to_owned(), key.to_owned())]);
+            let error = jwt_keys(&env).map(drop).map_err(|e| e.to_string());
+            let message = error.err().unwrap_or_default();
+            assert!(
+                message.contains("JWT_KEY") && message.contains(why),
+                "{message}"
+            );
+            assert!(!message.contains(key), "the key is not echoed: {message}");
+        }
+        let good = HashMap::from([(
+            "JWT_KEY".to_owned(),
+            "0123456789abcdef0123456789abcdef".to_owned(),
+        )]);
+        assert!(jwt_keys(&good).is_ok(), "32 bytes is enough");
+    }
+
+    #[test]
+    fn metrics_stay_off_the_public_port() {
+        let same = HashMap::from([
+            ("PORT".to_owned(), "8080".to_owned()),
+            ("METRICS_PORT".to_owned(), "8080".to_owned()),
+        ]);
+        let error = HostSettings::from_source(&same, crate::telemetry::LogFormat::Json)
+            .map(drop)
+            .map_err(|e| e.to_string());
+        assert!(error.is_err_and(|m| m.contains("METRICS_PORT")));
+        let defaults =
+            HostSettings::from_source(&HashMap::new(), crate::telemetry::LogFormat::Json)
+                .expect("defaults");
+        assert_eq!(
+            (
+                defaults.bind_address.to_string(),
+                defaults.port,
+                defaults.metrics_port
+            ),
+            ("0.0.0.0".to_owned(), 3000, 9464)
+        );
+    }
+
+    #[test]
     fn recorder_answers_like_the_environment_and_remembers_every_name_asked() {
         let recorder = Recorder::new([("PORT", "8080"), ("LOG_FORMAT", "")]);
         let host = HostSettings::from_source(&recorder, crate::telemetry::LogFormat::Json)
@@ -152,9 +201,11 @@ mod tests {
         assert_eq!(
             asked,
             [
+                "BIND_ADDRESS",
                 "HTTP_WORKERS",
                 "JWT_KEY",
                 "LOG_FORMAT",
+                "METRICS_PORT",
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "PORT"
             ],
@@ -202,9 +253,34 @@ impl EventsSettings {
     }
 }
 
-/// The session key (`JWT_KEY`, required) and token lifetime (`JWT_TTL_SECONDS`).
+/// The shortest `JWT_KEY` accepted: an HS256 key shorter than its 32-byte output can be guessed
+/// from one token.
+pub const MIN_JWT_KEY_BYTES: usize = 32;
+/// Placeholders documentation once suggested; a deployment that kept one fails at start.
+const PLACEHOLDER_JWT_KEYS: &[&str] = &["change-me-to-a-long-random-secret"];
+
+/// The session key (`JWT_KEY`, required, at least 32 bytes) and token lifetime (`JWT_TTL_SECONDS`).
 pub fn jwt_keys(src: &dyn Source) -> Result<crate::session::JwtKeys, ConfigError> {
     let key = secret(src, "JWT_KEY")?;
+    let text = secrecy::ExposeSecret::expose_secret(&key);
+    let refusal = if text.len() < MIN_JWT_KEY_BYTES {
+        Some(format!(
+            "must be at least {MIN_JWT_KEY_BYTES} bytes (it has {}); e.g. `openssl rand -base64 48`",
+            text.len()
+        ))
+    } else if PLACEHOLDER_JWT_KEYS.contains(&text) {
+        Some("is the documentation's placeholder; set a long random secret".to_owned())
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        // The value is a secret: never echoed.
+        return Err(ConfigError::Invalid {
+            name: "JWT_KEY",
+            value: "[redacted]".to_owned(),
+            reason,
+        });
+    }
     let ttl = parse_or(src, "JWT_TTL_SECONDS", crate::session::DEFAULT_TTL_SECONDS)?;
     if ttl <= 0 {
         return Err(ConfigError::Invalid {
@@ -216,10 +292,18 @@ pub fn jwt_keys(src: &dyn Source) -> Result<crate::session::JwtKeys, ConfigError
     Ok(crate::session::JwtKeys::new(&key, ttl))
 }
 
-/// What the process itself needs: its port, log format and HTTP worker threads.
+/// `METRICS_PORT` unless set: the internal port `/metrics` is served on.
+pub const DEFAULT_METRICS_PORT: u16 = 9464;
+
+/// What the process itself needs: where it listens, its log format and HTTP worker threads.
 #[derive(Debug, Clone)]
 pub struct HostSettings {
+    /// `BIND_ADDRESS`: the interface both ports listen on (default every interface, for
+    /// containers; the launcher with its development key: loopback only).
+    pub bind_address: std::net::IpAddr,
     pub port: u16,
+    /// `METRICS_PORT`: `/metrics`, kept off the public port.
+    pub metrics_port: u16,
     pub log_format: crate::telemetry::LogFormat,
     pub http_workers: usize,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans are exported (OTLP/HTTP); unset, nowhere.
@@ -234,8 +318,19 @@ impl HostSettings {
         let default_workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let port = parse_or(src, "PORT", DEFAULT_PORT)?;
+        let metrics_port = parse_or(src, "METRICS_PORT", DEFAULT_METRICS_PORT)?;
+        if metrics_port == port && port != 0 {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_PORT",
+                value: metrics_port.to_string(),
+                reason: "must differ from PORT: metrics are not served on the public port".into(),
+            });
+        }
         Ok(Self {
-            port: parse_or(src, "PORT", DEFAULT_PORT)?,
+            bind_address: parse_or(src, "BIND_ADDRESS", std::net::IpAddr::from([0, 0, 0, 0]))?,
+            port,
+            metrics_port,
             log_format: parse_or(src, "LOG_FORMAT", default_log)?,
             http_workers: parse_or(src, "HTTP_WORKERS", default_workers)?,
             otlp_endpoint: src.get("OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -1,5 +1,5 @@
 //! What the server adds to every request for the people who run it: HTTP metrics by route
-//! template, the request's `traceparent` on the response, and `GET /metrics`.
+//! template, the request's `traceparent` on the response; and `GET /metrics` on its own port.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
+use actix_web::{HttpResponse, web};
 use futures::future::BoxFuture;
 
 use crate::health::Dependency;
@@ -21,7 +21,7 @@ pub type Collector = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Served by the process itself, whatever its services.
-const PLATFORM_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
+const PLATFORM_PATHS: &[&str] = &["/healthz", "/readyz"];
 
 /// Which service answers a path, for the `service` label: the part with the longest matching
 /// prefix, else `default` (the only part, or `launcher` for the shared endpoints of local mode).
@@ -108,35 +108,35 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
-/// `GET /metrics`, outside `/api`.
-pub fn routes(
-    cfg: &mut web::ServiceConfig,
-    dependencies: Vec<Dependency>,
-    collectors: Vec<Collector>,
-) {
-    cfg.app_data(web::Data::new(Scrape {
-        dependencies,
-        collectors,
-    }))
-    .route("/metrics", web::get().to(scrape));
-}
-
-struct Scrape {
-    dependencies: Vec<Dependency>,
+/// What a scrape reads: the pools of the process's databases and its collectors.
+#[derive(Clone)]
+pub struct Scrape {
+    pools: Vec<(&'static str, sqlx::PgPool)>,
     collectors: Vec<Collector>,
 }
 
-async fn scrape(req: HttpRequest, scrape: web::Data<Scrape>) -> HttpResponse {
-    // Metrics are for the scraper on the internal network. A request that came through a proxy
-    // (a gateway or an ingress adds these headers) is from outside: it finds nothing here.
-    let headers = req.headers();
-    if headers.contains_key("x-forwarded-for") || headers.contains_key("forwarded") {
-        return crate::ApiError::NotFound.error_response();
+impl Scrape {
+    pub fn new(dependencies: &[Dependency], collectors: Vec<Collector>) -> Self {
+        let pools = dependencies
+            .iter()
+            .filter_map(|d| match d {
+                Dependency::Postgres { service, pool } => Some((*service, pool.clone())),
+                _ => None,
+            })
+            .collect();
+        Self { pools, collectors }
     }
-    for dependency in &scrape.dependencies {
-        if let Dependency::Postgres { service, pool } = dependency {
-            metrics::pool(service, pool);
-        }
+}
+
+/// `GET /metrics`, served on the internal metrics port only (`METRICS_PORT`).
+pub fn routes(cfg: &mut web::ServiceConfig, scrape: Scrape) {
+    cfg.app_data(web::Data::new(scrape))
+        .route("/metrics", web::get().to(render));
+}
+
+async fn render(scrape: web::Data<Scrape>) -> HttpResponse {
+    for (service, pool) in &scrape.pools {
+        metrics::pool(service, pool);
     }
     let collecting = scrape
         .collectors
@@ -176,10 +176,10 @@ mod tests {
         assert_eq!(map.service_for("/tickets/new"), "web");
         assert_eq!(map.service_for("/api/docs/openapi.json"), "docs");
         assert_eq!(map.service_for("/orders/1"), "web");
-        assert_eq!(map.service_for("/metrics"), "launcher");
+        assert_eq!(map.service_for("/healthz"), "launcher");
         let alone = ServiceMap::new([("orders", vec!["/api/orders"])]);
         assert_eq!(alone.service_for("/readyz"), "orders");
         let two = ServiceMap::new([("orders", vec!["/api/orders"]), ("expiration", vec![])]);
-        assert_eq!(two.service_for("/metrics"), "launcher");
+        assert_eq!(two.service_for("/readyz"), "launcher");
     }
 }

@@ -2,6 +2,8 @@
 //! HTTP server (any number of parts on one port) plus their background tasks run them.
 
 use std::net::{SocketAddr, TcpListener};
+
+use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,9 +142,11 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 /// A started server and its tasks.
 pub struct Running {
     address: SocketAddr,
+    metrics_address: SocketAddr,
     cancel: CancellationToken,
     http: actix_web::dev::ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics: actix_web::dev::ServerHandle,
     tasks: TaskTracker,
 }
 
@@ -155,6 +159,11 @@ impl Running {
         format!("http://{}", self.address)
     }
 
+    /// Where `/metrics` is served (`METRICS_PORT`).
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics_address)
+    }
+
     /// Waits for SIGTERM or Ctrl-C, then shuts down gracefully.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         shutdown_signal().await;
@@ -165,6 +174,7 @@ impl Running {
     /// Stops accepting requests, lets in-flight ones finish, then stops the background tasks.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.http.stop(true).await;
+        self.metrics.stop(true).await;
         self.cancel.cancel();
         self.tasks.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, self.tasks.wait())
@@ -181,19 +191,23 @@ impl Running {
     pub async fn abort(self) {
         self.cancel.cancel();
         self.http.stop(false).await;
+        self.metrics.stop(false).await;
         self.server.abort();
     }
 }
 
 /// Starts `parts` on `listener`: every part's routes, `/healthz`, `/readyz`, a JSON 404 for
-/// anything else; and every part's background tasks.
+/// anything else; `/metrics` on `metrics_listener` (an internal port); and every part's
+/// background tasks.
 pub fn start(
     listener: TcpListener,
+    metrics_listener: TcpListener,
     parts: Vec<ServicePart>,
     workers: usize,
 ) -> anyhow::Result<Running> {
     crate::metrics::install();
     let address = listener.local_addr()?;
+    let metrics_address = metrics_listener.local_addr()?;
     let cancel = CancellationToken::new();
     let tasks = TaskTracker::new();
     let mut routes = Vec::new();
@@ -211,6 +225,7 @@ pub fn start(
             tasks.spawn(task(cancel.child_token()));
         }
     }
+    let (dependencies_of_metrics, collectors_of_metrics) = (dependencies.clone(), collectors);
     let server = HttpServer::new(move || {
         let services = services.clone();
         let mut app = App::new()
@@ -220,8 +235,7 @@ pub fn start(
             .wrap(TracingLogger::default())
             .app_data(error::json_config())
             .app_data(error::path_config())
-            .configure(|cfg| health::routes(cfg, dependencies.clone()))
-            .configure(|cfg| observe::routes(cfg, dependencies.clone(), collectors.clone()));
+            .configure(|cfg| health::routes(cfg, dependencies.clone()));
         for configure in &routes {
             app = app.configure(|cfg| configure(cfg));
         }
@@ -244,11 +258,30 @@ pub fn start(
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .run();
     let http = server.handle();
+    let scrape = observe::Scrape::new(&dependencies_of_metrics, collectors_of_metrics);
+    let metrics = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| observe::routes(cfg, scrape.clone()))
+            .default_service(web::to(error::not_found))
+    })
+    .listen(metrics_listener)?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .run();
+    let metrics_handle = metrics.handle();
+    tokio::spawn(async move {
+        if let Err(e) = metrics.await {
+            tracing::warn!(error = %e, "the metrics endpoint stopped");
+        }
+    });
     Ok(Running {
         address,
+        metrics_address,
         cancel,
         http,
         server: tokio::spawn(server),
+        metrics: metrics_handle,
         tasks,
     })
 }
@@ -365,14 +398,23 @@ where
     let result = runtime.block_on(async move {
         let parts = build(settings).await?;
         let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
-        let listener = TcpListener::bind(("0.0.0.0", host.port))?;
-        let running = start(listener, parts, host.http_workers)?;
+        let listener = TcpListener::bind((host.bind_address, host.port))
+            .with_context(|| format!("listening on {}:{}", host.bind_address, host.port))?;
+        let metrics =
+            TcpListener::bind((host.bind_address, host.metrics_port)).with_context(|| {
+                format!(
+                    "listening on {}:{} (METRICS_PORT)",
+                    host.bind_address, host.metrics_port
+                )
+            })?;
+        let running = start(listener, metrics, parts, host.http_workers)?;
         for name in names {
             tracing::info!(service = name, "service started");
         }
         tracing::info!(
-            "listening on http://localhost:{}/",
-            running.address().port()
+            "listening on http://{}/ (metrics on {})",
+            running.address(),
+            running.metrics_url()
         );
         running.run_until_signal().await
     });

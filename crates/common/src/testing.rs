@@ -16,7 +16,7 @@ use crate::ids::UserId;
 use crate::session::JwtKeys;
 
 /// The JWT key every test app is built with.
-pub const TEST_JWT_KEY: &str = "test-jwt-key-not-for-production";
+pub const TEST_JWT_KEY: &str = "test-jwt-key-not-for-production-at-least-32-bytes";
 
 /// The Postgres server tests use: `DATABASE_URL`, else the local default.
 pub fn database_server_url() -> String {
@@ -392,8 +392,11 @@ pub fn events_settings(namespace: &Namespace) -> crate::config::EventsSettings {
 
 /// Serves built services on a free loopback port.
 pub fn serve(parts: Vec<crate::server::ServicePart>) -> crate::server::Running {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a port: {e}"));
-    crate::server::start(listener, parts, 2)
+    crate::server::start(loopback(), loopback(), parts, 2)
         .unwrap_or_else(|e| panic!("starting the server: {e:#}"))
+}
+
+/// A listener on a free loopback port.
+pub fn loopback() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a port: {e}"))
 }

@@ -167,6 +167,8 @@ impl System {
         };
         command
             .env("PORT", port.to_string())
+            // Every service of the system on its own internal metrics port too.
+            .env("METRICS_PORT", free_port()?.to_string())
             .env("NATS_URL", &self.nats_url)
             .env("EVENTS_NAMESPACE", &self.namespace)
             .env("JWT_KEY", &self.jwt_key)

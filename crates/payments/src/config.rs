@@ -77,7 +77,10 @@ mod tests {
             .collect()
     }
 
-    const BASE: [(&str, &str); 2] = [("DATABASE_URL", "postgres://x/y"), ("JWT_KEY", "k")];
+    const BASE: [(&str, &str); 2] = [
+        ("DATABASE_URL", "postgres://x/y"),
+        ("JWT_KEY", common::testing::TEST_JWT_KEY),
+    ];
 
     #[test]
     fn stripe_is_the_default_and_needs_a_key() {

@@ -56,9 +56,17 @@ pub fn service_database_url(base: &str, service: &str) -> String {
     }
 }
 
-/// The settings local mode fills in where the environment leaves them unset.
+/// The settings local mode fills in where the environment leaves them unset. With the built-in
+/// development key (no `JWT_KEY`), anyone who can reach the process could forge a session: it
+/// then listens on loopback only, unless `BIND_ADDRESS` says otherwise.
 pub fn local_defaults(env: &dyn Source) -> Overlay<'_> {
-    Overlay::new(env)
+    let development_key = env.get("JWT_KEY").is_none();
+    let overlay = if development_key {
+        Overlay::new(env).default("BIND_ADDRESS", "127.0.0.1")
+    } else {
+        Overlay::new(env)
+    };
+    overlay
         .default("DATABASE_URL", DEFAULT_DATABASE_URL)
         .default("JWT_KEY", DEVELOPMENT_JWT_KEY)
         .default("COOKIE_SECURE", "false")
@@ -133,6 +141,27 @@ mod tests {
         );
         let error = parse_selection("tickets,billing").map_err(|e| e.to_string());
         assert!(error.is_err_and(|e| e.contains("billing") && e.contains("TICKETING_SERVICES")));
+    }
+
+    #[test]
+    fn the_development_key_listens_on_loopback_only() {
+        use std::collections::HashMap;
+        let bare: HashMap<String, String> = HashMap::new();
+        let local = local_defaults(&bare);
+        assert_eq!(local.get("BIND_ADDRESS").as_deref(), Some("127.0.0.1"));
+        assert_eq!(local.get("JWT_KEY").as_deref(), Some(DEVELOPMENT_JWT_KEY));
+        let keyed = HashMap::from([("JWT_KEY".to_owned(), "k".repeat(40))]);
+        assert_eq!(
+            local_defaults(&keyed).get("BIND_ADDRESS"),
+            None,
+            "0.0.0.0 then"
+        );
+        let chosen = HashMap::from([("BIND_ADDRESS".to_owned(), "0.0.0.0".to_owned())]);
+        assert_eq!(
+            local_defaults(&chosen).get("BIND_ADDRESS").as_deref(),
+            Some("0.0.0.0"),
+            "an explicit choice stands"
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ fn main() -> std::process::ExitCode {
             async move {
                 if Env.get("JWT_KEY").is_none() {
                     tracing::warn!(
-                        "JWT_KEY is unset: using the fixed local development key; never do this in production"
+                        bind_address = src.get("BIND_ADDRESS").unwrap_or_default(),
+                        "JWT_KEY is unset: using the fixed local development key, so listening on this address only; never do this in production"
                     );
                 }
                 ticketing::build(&selection, src).await

@@ -167,7 +167,8 @@ fn only_the_selected_services_are_documented() {
 async fn the_launcher_serves_the_document() {
     let part = contracts::docs_part(ticketing::SERVICES).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = common::server::start(listener, vec![part], 1).unwrap();
+    let running =
+        common::server::start(listener, common::testing::loopback(), vec![part], 1).unwrap();
     let res = reqwest::get(format!("{}{}", running.url(), contracts::OPENAPI_PATH))
         .await
         .unwrap();

@@ -160,7 +160,8 @@ impl Deployed {
 // docker-compose.yml
 
 /// `.env.example`, which stands in for the user's `.env`.
-fn dotenv() -> BTreeMap<String, String> {
+/// `.env.example` as shipped: the secrets are left empty, for the user to set.
+fn env_example() -> BTreeMap<String, String> {
     read(".env.example")
         .lines()
         .map(str::trim)
@@ -168,6 +169,29 @@ fn dotenv() -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect()
+}
+
+/// What `.env.example` asks the user to set before `docker compose up`.
+const SET_BY_THE_USER: &[(&str, &str)] = &[
+    (
+        "JWT_KEY",
+        "Zq3v9yQp0fJ2rK7mW1xT8bN4cH6dL5sA0eG2uV7iO9pR3tY6",
+    ),
+    ("POSTGRES_PASSWORD", "a8f3c2e9d1b7a6f4c3e2d9b8a7f6c5e4"),
+];
+
+/// `.env.example` once the user set what it asks for.
+fn dotenv() -> BTreeMap<String, String> {
+    let mut vars = env_example();
+    for (name, value) in SET_BY_THE_USER {
+        let slot = vars.entry((*name).to_owned()).or_default();
+        assert!(
+            slot.is_empty(),
+            ".env.example ships a value for the secret {name}"
+        );
+        *slot = (*value).to_owned();
+    }
+    vars
 }
 
 /// Compose's interpolation: `$$`, `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`,
@@ -284,6 +308,27 @@ fn seconds(duration: &str) -> u64 {
         "s" | "" => n,
         "m" => n * 60,
         other => panic!("unsupported duration unit {other:?} in {duration:?}"),
+    }
+}
+
+#[test]
+fn compose_refuses_to_start_until_the_secrets_are_set() {
+    let shipped = env_example();
+    for (name, _) in SET_BY_THE_USER {
+        let refused: Vec<String> = compose()["services"]
+            .as_mapping()
+            .expect("services")
+            .iter()
+            .filter_map(|(service, spec)| {
+                let text = serde_norway::to_string(&spec["environment"]).ok()?;
+                (text.contains(&format!("${{{name}")) && interpolate(&text, &shipped).is_err())
+                    .then(|| str_of(service).unwrap_or_default())
+            })
+            .collect();
+        assert!(
+            !refused.is_empty(),
+            "with .env.example as shipped, compose must refuse to start for want of {name}"
+        );
     }
 }
 
@@ -475,10 +520,12 @@ fn k8s_env(container: &Value, place: &str) -> Deployed {
             expanded
         } else if let Some(secret) = var["valueFrom"]["secretKeyRef"].as_mapping() {
             let secret = Value::Mapping(secret.clone());
+            // As long as a real secret must be.
             format!(
-                "secret-{}-{}",
+                "secret-{}-{}-{}",
                 str_of(&secret["name"]).unwrap_or_default(),
-                str_of(&secret["key"]).unwrap_or_default()
+                str_of(&secret["key"]).unwrap_or_default(),
+                "x".repeat(common::config::MIN_JWT_KEY_BYTES)
             )
         } else {
             panic!("{place}: {name} has neither a value nor a secretKeyRef");

@@ -37,8 +37,8 @@ pub async fn spawn_with(cookie_secure: bool) -> TestApp {
         .unwrap_or_else(|e| panic!("building the auth service: {e:#}"));
     let listener =
         TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a port: {e}"));
-    let running =
-        start(listener, vec![part], 1).unwrap_or_else(|e| panic!("starting the server: {e:#}"));
+    let running = start(listener, common::testing::loopback(), vec![part], 1)
+        .unwrap_or_else(|e| panic!("starting the server: {e:#}"));
     TestApp {
         api: Api::new(running.url()),
         url: running.url(),

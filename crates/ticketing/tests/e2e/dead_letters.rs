@@ -62,8 +62,12 @@ async fn a_poison_event_is_kept_listed_and_replayed_to_its_service() {
         (dead_letters(&orders_db).await == 1).then_some(())
     })
     .await;
-    let (_, metrics) = stack.api.get("/metrics", None).await;
-    let metrics = metrics.as_str().unwrap_or_default().to_owned();
+    let metrics = reqwest::get(&stack.metrics_url)
+        .await
+        .expect("/metrics")
+        .text()
+        .await
+        .expect("metrics text");
     assert!(
         metrics.contains("events_dead_letters{service=\"orders\"} 1"),
         "{metrics}"

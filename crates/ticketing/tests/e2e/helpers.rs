@@ -39,6 +39,8 @@ impl World {
 
 pub struct Stack {
     pub api: Api,
+    /// `/metrics` on the stack's internal metrics port.
+    pub metrics_url: String,
     running: Option<Running>,
     _databases: Vec<TestDb>,
 }
@@ -83,9 +85,11 @@ impl Stack {
         let parts = ticketing::build(services, &src)
             .await
             .expect("building the services");
-        let running = common::server::start(listener, parts, 2).expect("starting");
+        let running = common::server::start(listener, common::testing::loopback(), parts, 2)
+            .expect("starting");
         Self {
             api: Api::new(running.url()),
+            metrics_url: running.metrics_url(),
             running: Some(running),
             _databases: Vec::new(),
         }

@@ -25,6 +25,7 @@ impl App {
         let part = web::build(settings).await.expect("building web");
         let running = common::server::start(
             TcpListener::bind("127.0.0.1:0").expect("port"),
+            common::testing::loopback(),
             vec![part],
             1,
         )
