@@ -230,17 +230,28 @@ impl DatabaseSettings {
     }
 }
 
-/// Where events travel (`NATS_URL`, `EVENTS_NAMESPACE`).
+/// Where events travel (`NATS_URL`, `EVENTS_NAMESPACE`, `NATS_STREAM_REPLICAS`).
 #[derive(Debug, Clone)]
 pub struct EventsSettings {
     pub nats_url: String,
     pub namespace: crate::bus::Namespace,
+    /// How many servers keep the stream: 1 on a single server, 3 on a three-node cluster.
+    pub stream_replicas: usize,
 }
 
 impl EventsSettings {
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let namespace = or(src, "EVENTS_NAMESPACE", DEFAULT_NAMESPACE);
+        let stream_replicas = parse_or(src, "NATS_STREAM_REPLICAS", 1usize)?;
+        if !(1..=5).contains(&stream_replicas) {
+            return Err(ConfigError::Invalid {
+                name: "NATS_STREAM_REPLICAS",
+                value: stream_replicas.to_string(),
+                reason: "JetStream keeps a stream on 1 to 5 servers".into(),
+            });
+        }
         Ok(Self {
+            stream_replicas,
             nats_url: or(src, "NATS_URL", DEFAULT_NATS_URL),
             namespace: crate::bus::Namespace::parse(&namespace).map_err(|e| {
                 ConfigError::Invalid {

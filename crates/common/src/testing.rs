@@ -387,6 +387,7 @@ pub fn events_settings(namespace: &Namespace) -> crate::config::EventsSettings {
     crate::config::EventsSettings {
         nats_url: nats_url(),
         namespace: namespace.clone(),
+        stream_replicas: 1,
     }
 }
 

@@ -56,6 +56,8 @@ pub struct Bus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     namespace: Namespace,
+    /// How many servers of a JetStream cluster keep the stream (`NATS_STREAM_REPLICAS`).
+    stream_replicas: usize,
 }
 
 impl std::fmt::Debug for Bus {
@@ -83,12 +85,15 @@ impl Bus {
             client,
             jetstream,
             namespace,
+            stream_replicas: 1,
         })
     }
 
-    /// Connects as configured by `NATS_URL` and `EVENTS_NAMESPACE`.
+    /// Connects as configured by `NATS_URL`, `EVENTS_NAMESPACE` and `NATS_STREAM_REPLICAS`.
     pub async fn from_settings(settings: &crate::config::EventsSettings) -> anyhow::Result<Self> {
-        Self::connect(&settings.nats_url, settings.namespace.clone()).await
+        let mut bus = Self::connect(&settings.nats_url, settings.namespace.clone()).await?;
+        bus.stream_replicas = settings.stream_replicas;
+        Ok(bus)
     }
 
     pub fn namespace(&self) -> &Namespace {
@@ -107,20 +112,49 @@ impl Bus {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
 
-    /// Creates the namespace's stream if it does not exist yet (idempotent, safe to race).
+    /// Creates the namespace's stream if it does not exist yet (idempotent, safe to race). A
+    /// stream created with another replica count is moved to this one (JetStream re-replicates
+    /// it), so raising `NATS_STREAM_REPLICAS` on a cluster takes effect at the next start.
     pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
-        self.jetstream
-            .get_or_create_stream(stream::Config {
-                name: self.namespace.stream_name(),
-                subjects: vec![format!("{}.>", self.namespace.as_str())],
-                storage: stream::StorageType::File,
-                retention: stream::RetentionPolicy::Limits,
-                duplicate_window: DUPLICATE_WINDOW,
-                max_age: RETENTION,
-                ..Default::default()
-            })
+        let config = stream::Config {
+            name: self.namespace.stream_name(),
+            subjects: vec![format!("{}.>", self.namespace.as_str())],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            duplicate_window: DUPLICATE_WINDOW,
+            max_age: RETENTION,
+            num_replicas: self.stream_replicas,
+            ..Default::default()
+        };
+        let mut stream = self
+            .jetstream
+            .get_or_create_stream(config.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", self.namespace.stream_name()))
+            .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", config.name))?;
+        let replicas = stream.cached_info().config.num_replicas;
+        if replicas != self.stream_replicas {
+            let updated = self.jetstream.update_stream(&config).await;
+            match updated {
+                Ok(_) => tracing::warn!(
+                    stream = %config.name,
+                    from = replicas,
+                    to = self.stream_replicas,
+                    "stream re-replicated"
+                ),
+                Err(e) => tracing::warn!(
+                    stream = %config.name,
+                    error = %e,
+                    "the stream keeps {replicas} replica(s); NATS_STREAM_REPLICAS asks for {}",
+                    self.stream_replicas
+                ),
+            }
+            stream = self
+                .jetstream
+                .get_stream(&config.name)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading stream {}: {e}", config.name))?;
+        }
+        Ok(stream)
     }
 }
 
