@@ -4,6 +4,8 @@
 use common::config::{ConfigError, DatabaseSettings, Source, jwt_keys, parse_or};
 use common::session::JwtKeys;
 
+use crate::hashing::HashingLimits;
+
 /// `COOKIE_SECURE` unless set: the cookie only travels over HTTPS.
 pub const DEFAULT_COOKIE_SECURE: bool = true;
 
@@ -15,6 +17,9 @@ pub struct Settings {
     pub jwt: JwtKeys,
     /// `COOKIE_SECURE` (`true` or `false`, default `true`).
     pub cookie_secure: bool,
+    /// `PASSWORD_HASHING_WORKERS` (default one per core) and `PASSWORD_HASHING_QUEUE` (default
+    /// four per worker): the bound on memory spent hashing passwords.
+    pub hashing: HashingLimits,
 }
 
 impl Settings {
@@ -23,8 +28,25 @@ impl Settings {
             database: DatabaseSettings::from_source(src)?,
             jwt: jwt_keys(src)?,
             cookie_secure: parse_or(src, "COOKIE_SECURE", DEFAULT_COOKIE_SECURE)?,
+            hashing: hashing_limits(src)?,
         })
     }
+}
+
+fn hashing_limits(src: &dyn Source) -> Result<HashingLimits, ConfigError> {
+    let defaults = HashingLimits::default();
+    let workers: usize = parse_or(src, "PASSWORD_HASHING_WORKERS", defaults.workers)?;
+    if workers == 0 {
+        return Err(ConfigError::Invalid {
+            name: "PASSWORD_HASHING_WORKERS",
+            value: "0".into(),
+            reason: "at least one worker hashes passwords".into(),
+        });
+    }
+    Ok(HashingLimits {
+        workers,
+        queue: parse_or(src, "PASSWORD_HASHING_QUEUE", 4 * workers)?,
+    })
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let state = AppState {
         pool: pool.clone(),
         keys: settings.jwt,
-        hasher: hashing::Hasher::new().await?,
+        hasher: hashing::Hasher::new(settings.hashing).await?,
         cookie_secure: settings.cookie_secure,
     };
     Ok(

@@ -1,7 +1,7 @@
 //! The one error type at the HTTP edge. Every failure a client can see renders SPEC §2's
 //! `{"errors": [{"message", "field"?}]}` body with the status the SPEC assigns to it.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
 use serde::Serialize;
 
@@ -49,6 +49,19 @@ pub enum ApiError {
     PaymentDeclined(String),
     #[error("payment provider unavailable: {0:#}")]
     ProviderUnavailable(anyhow::Error),
+    /// Too many attempts (a rate limit): try again after `retry_after` seconds.
+    #[error("rate limited for {retry_after}s")]
+    TooManyRequests { retry_after: u64 },
+    /// A dependency is down, or the service is saturated: fail fast, try again after
+    /// `retry_after` seconds. `cause` is logged, never sent.
+    #[error("temporarily unavailable: {cause}")]
+    Unavailable { retry_after: u64, cause: String },
+    /// A browser's cross-site state change (a form on another site posting to the API).
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// The client stopped sending its body before the deadline.
+    #[error("request body timed out")]
+    BodyTimeout,
     /// Anything unexpected: logged with its cause chain, rendered as "Something went wrong".
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -59,6 +72,11 @@ pub const NOT_FOUND: &str = "Not Found";
 pub const SOMETHING_WENT_WRONG: &str = "Something went wrong";
 pub const TOO_LARGE: &str = "Request body too large";
 pub const PROVIDER_UNAVAILABLE: &str = "Payment provider unavailable";
+pub const TOO_MANY_REQUESTS: &str = "Too many attempts: please try again later";
+pub const UNAVAILABLE: &str =
+    "The service is temporarily unavailable: please try again in a moment";
+pub const CROSS_SITE: &str = "Cross-site request refused";
+pub const BODY_TIMEOUT: &str = "Request body timed out";
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -86,6 +104,10 @@ impl ApiError {
             Self::NotFound => plain(NOT_FOUND),
             Self::PayloadTooLarge => plain(TOO_LARGE),
             Self::ProviderUnavailable(_) => plain(PROVIDER_UNAVAILABLE),
+            Self::TooManyRequests { .. } => plain(TOO_MANY_REQUESTS),
+            Self::Unavailable { .. } => plain(UNAVAILABLE),
+            Self::CrossSite => plain(CROSS_SITE),
+            Self::BodyTimeout => plain(BODY_TIMEOUT),
             Self::Internal(_) => plain(SOMETHING_WENT_WRONG),
         }
     }
@@ -109,6 +131,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
             Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,9 +145,23 @@ impl ResponseError for ApiError {
             Self::ProviderUnavailable(e) => {
                 tracing::warn!(error = format!("{e:#}"), "payment provider unavailable")
             }
+            Self::Unavailable { cause, .. } => {
+                tracing::warn!(%cause, "answered 503: temporarily unavailable")
+            }
             _ => {}
         }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::TooManyRequests { retry_after } | Self::Unavailable { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            // The client is slow or gone: do not keep its connection for another request.
+            Self::BodyTimeout => {
+                response.force_close();
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
             errors: self.items(),
         })
     }
@@ -249,6 +289,29 @@ mod tests {
                 json!({"errors": [{"message": "Payment provider unavailable"}]}),
             ),
             (
+                ApiError::TooManyRequests { retry_after: 7 },
+                429,
+                json!({"errors": [{"message": "Too many attempts: please try again later"}]}),
+            ),
+            (
+                ApiError::Unavailable {
+                    retry_after: 1,
+                    cause: "pool timed out".into(),
+                },
+                503,
+                json!({"errors": [{"message": "The service is temporarily unavailable: please try again in a moment"}]}),
+            ),
+            (
+                ApiError::CrossSite,
+                403,
+                json!({"errors": [{"message": "Cross-site request refused"}]}),
+            ),
+            (
+                ApiError::BodyTimeout,
+                408,
+                json!({"errors": [{"message": "Request body timed out"}]}),
+            ),
+            (
                 ApiError::Internal(anyhow::anyhow!("secret detail: password=hunter2")),
                 500,
                 json!({"errors": [{"message": "Something went wrong"}]}),
@@ -257,6 +320,29 @@ mod tests {
         for (error, status, body) in cases {
             let name = format!("{error:?}");
             assert_eq!(render(error).await, (status, body), "{name}");
+        }
+    }
+
+    #[actix_web::test]
+    async fn waits_are_announced_in_retry_after() {
+        for (error, seconds) in [
+            (ApiError::TooManyRequests { retry_after: 7 }, "7"),
+            (
+                ApiError::Unavailable {
+                    retry_after: 1,
+                    cause: String::new(),
+                },
+                "1",
+            ),
+        ] {
+            let response = error.error_response();
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some(seconds)
+            );
         }
     }
 

@@ -12,12 +12,13 @@ pub const SCENARIOS: &[&str] = &[
     "expiry",
     "faults",
     "footprint",
+    "sign-in-storm",
 ];
 
 pub const USAGE: &str = "\
 usage: loadgen <scenario> [--smoke] [--flag value]...
 scenarios: order-rush (includes the pgbench db-limit baseline), replication-lag, flash-sale,
-           expiry, faults, footprint, all
+           expiry, faults, footprint, sign-in-storm, all
 common flags:
   --smoke              tiny counts (CI: every scenario in well under a minute)
   --bin-dir DIR        run the release service binaries from DIR (default: next to loadgen)
@@ -32,7 +33,8 @@ scenario flags (defaults in docs/performance.md):
   flash-sale:      --tickets --buyers --concurrency
   expiry:          --orders --hold
   faults:          --rate --phase
-  footprint:       --tickets --buyers";
+  footprint:       --tickets --buyers
+  sign-in-storm:   --seconds --timing-samples";
 
 /// How the services are started.
 #[derive(Debug, Clone)]

@@ -179,6 +179,7 @@ impl System {
             // The harness's buyers each hold many tickets and race for freed ones: the original
             // app's rules, so the figures measure the system rather than its anti-hoarding limits.
             .env("MAX_HOLDS_PER_BUYER", "off")
+            .env("RATE_LIMITS", "off")
             .env("REORDER_COOLDOWN_SECONDS", "0")
             .env("COOKIE_SECURE", "false")
             .env("LOG_FORMAT", "json")
@@ -243,12 +244,12 @@ impl System {
 
     /// Resident set size of the service's process, from `/proc/<pid>/status` (KiB).
     pub fn rss_kib(&self, service: &str) -> Option<u64> {
-        let pid = self.procs.get(service)?.child.id()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        rss_kib_of(self.pid(service)?)
+    }
+
+    /// The process id of a running service.
+    pub fn pid(&self, service: &str) -> Option<u32> {
+        self.procs.get(service)?.child.id()
     }
 
     /// `VACUUM ANALYZE` every service database (autovacuum is off on this server).
@@ -296,4 +297,13 @@ pub async fn drop_databases(server: &str, names: &[String]) -> anyhow::Result<()
 /// Where services' logs and results go.
 pub fn out_file(options: &Options, scenario: &str) -> PathBuf {
     options.out_dir.join(format!("{scenario}.json"))
+}
+
+/// A process's resident set size, from `/proc`.
+pub fn rss_kib_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

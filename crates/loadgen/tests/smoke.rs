@@ -20,6 +20,7 @@ fn every_scenario_runs_in_smoke_mode_and_its_invariants_hold() {
         "expiry",
         "faults",
         "footprint",
+        "sign-in-storm",
     ] {
         let path = out.join(format!("{scenario}.json"));
         let text =

@@ -70,6 +70,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     );
 }
 
+/// A saturated hasher is a 503 the client may retry in a second; anything else is unexpected.
+fn hashing_failed(e: crate::hashing::HashingError) -> ApiError {
+    match e {
+        crate::hashing::HashingError::Saturated(saturated) => ApiError::Unavailable {
+            retry_after: 1,
+            cause: saturated.to_string(),
+        },
+        crate::hashing::HashingError::Failed(e) => ApiError::Internal(e),
+    }
+}
+
 /// A string field of a JSON body; missing, null or not a string reads as empty, so it fails
 /// validation with the field's own message.
 fn text<'a>(body: &'a Value, field: &str) -> &'a str {

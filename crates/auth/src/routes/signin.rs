@@ -24,7 +24,8 @@ pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
         (status = 200, description = "Signed in; a new session cookie is set", body = super::SignedIn),
         (status = 400, description = "Validation failure, \"Invalid credentials\", or a body that is not valid JSON", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 500, description = "Something went wrong", body = ErrorBody)
+        (status = 500, description = "Something went wrong", body = ErrorBody),
+        (status = 503, description = "Too many passwords being checked at once: try again after `Retry-After` seconds", body = ErrorBody)
     )
 )]
 #[tracing::instrument(name = "signin", skip_all, fields(user_id = tracing::field::Empty))]
@@ -39,7 +40,11 @@ pub async fn signin(
         None => (None, None),
     };
     // An unknown email is verified against a dummy hash: both failures take the same time.
-    let matches = state.hasher.verify(password, stored).await?;
+    let matches = state
+        .hasher
+        .verify(password, stored)
+        .await
+        .map_err(super::hashing_failed)?;
     match id {
         Some(id) if matches => {
             tracing::Span::current().record("user_id", tracing::field::display(id));

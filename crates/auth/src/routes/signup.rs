@@ -24,7 +24,8 @@ pub const EMAIL_IN_USE: &str = "Email in use";
         (status = 201, description = "Signed up; the session cookie is set", body = super::SignedIn),
         (status = 400, description = "Validation failure, \"Email in use\", or a body that is not valid JSON", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 500, description = "Something went wrong", body = ErrorBody)
+        (status = 500, description = "Something went wrong", body = ErrorBody),
+        (status = 503, description = "Too many passwords being checked at once: try again after `Retry-After` seconds", body = ErrorBody)
     )
 )]
 #[tracing::instrument(name = "signup", skip_all, fields(user_id = tracing::field::Empty))]
@@ -33,7 +34,11 @@ pub async fn signup(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, password) = validate(&body)?;
-    let hash = state.hasher.hash(password).await?;
+    let hash = state
+        .hasher
+        .hash(password)
+        .await
+        .map_err(super::hashing_failed)?;
     let id = UserId::new();
     repo::insert_user(&state.pool, id, &email, &hash)
         .await

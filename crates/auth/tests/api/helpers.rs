@@ -1,10 +1,9 @@
 //! Spawns the real auth service on a fresh database.
 
-use std::net::TcpListener;
+use std::collections::HashMap;
 
-use common::config::DatabaseSettings;
 use common::server::{Running, start};
-use common::testing::{Api, TestDb, expect_status, jwt_keys};
+use common::testing::{Api, TEST_JWT_KEY, TestDb, expect_status, loopback};
 use reqwest::header::SET_COOKIE;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -23,21 +22,30 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(cookie_secure: bool) -> TestApp {
+    let secure = cookie_secure.to_string();
+    spawn_with_env(&[("COOKIE_SECURE", secure.as_str())]).await
+}
+
+/// The app with its settings read from a test environment plus `extra` variables.
+pub async fn spawn_with_env(extra: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new();
-    let settings = auth::Settings {
-        database: DatabaseSettings {
-            url: db.url.clone(),
-            pool_size: 4,
-        },
-        jwt: jwt_keys(),
-        cookie_secure,
-    };
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("DATABASE_POOL_SIZE", "4"),
+        ("JWT_KEY", TEST_JWT_KEY),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings =
+        auth::Settings::from_source(&env).unwrap_or_else(|e| panic!("test settings: {e}"));
     let part = auth::build(settings)
         .await
         .unwrap_or_else(|e| panic!("building the auth service: {e:#}"));
-    let listener =
-        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a port: {e}"));
-    let running = start(listener, common::testing::loopback(), vec![part], 1)
+    let running = start(loopback(), loopback(), vec![part], 1)
         .unwrap_or_else(|e| panic!("starting the server: {e:#}"));
     TestApp {
         api: Api::new(running.url()),

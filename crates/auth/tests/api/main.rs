@@ -1,4 +1,5 @@
 mod errors;
+mod hashing;
 mod helpers;
 mod sessions;
 mod signin;

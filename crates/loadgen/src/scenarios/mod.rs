@@ -7,6 +7,7 @@ mod footprint;
 mod order_rush;
 mod pgbench;
 mod replication_lag;
+mod sign_in_storm;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,6 +36,7 @@ pub async fn run(options: Options) -> anyhow::Result<bool> {
             "expiry" => expiry::run(&options).await?,
             "faults" => faults::run(&options).await?,
             "footprint" => footprint::run(&options).await?,
+            "sign-in-storm" => sign_in_storm::run(&options).await?,
             other => anyhow::bail!("unknown scenario {other}"),
         };
         let path = crate::system::out_file(&options, scenario);
