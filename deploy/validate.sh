@@ -30,19 +30,46 @@ if ! command -v kubectl > /dev/null; then
     exit 1
 fi
 
-echo "deploy: docker-compose config (default, and --profile observability)"
-# .env is the user's own (git-ignored); the committed .env.example stands in for it, and every
-# variable the compose file requires must be in it.
-"$bin/docker-compose" --env-file .env.example -f docker-compose.yml config --quiet
-"$bin/docker-compose" --env-file .env.example -f docker-compose.yml --profile observability \
-    config --quiet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Compose lets the shell's environment override the env file: run it with an empty one, so that
+# only the file decides (a JWT_KEY exported in CI must not hide a missing one).
+compose() {
+    env -i PATH="$PATH" HOME="$work" "$bin/docker-compose" -f docker-compose.yml "$@"
+}
+SECRETS=(JWT_KEY POSTGRES_PASSWORD)
+
+echo "deploy: docker-compose config refuses .env.example as shipped (its secrets are empty)"
+if compose --env-file .env.example config --quiet 2> "$work/refused"; then
+    echo "deploy: docker-compose started with .env.example as shipped; it must refuse until" \
+        "${SECRETS[*]} are set" >&2
+    exit 1
+fi
+for secret in "${SECRETS[@]}"; do
+    if ! grep -q "required variable $secret is missing a value" "$work/refused"; then
+        echo "deploy: docker-compose config did not refuse for want of $secret:" >&2
+        cat "$work/refused" >&2
+        exit 1
+    fi
+done
+
+echo "deploy: docker-compose config (default, and --profile observability) with the secrets set"
+# .env is the user's own (git-ignored): .env.example with its secrets set stands in for it, so
+# every other variable the compose file requires must be in .env.example.
+grep -v -E "^($(IFS='|'; echo "${SECRETS[*]}"))=" .env.example > "$work/env"
+{
+    echo "JWT_KEY=validate-only-$(printf '%048d' 0)"
+    echo "POSTGRES_PASSWORD=validate-only-password"
+} >> "$work/env"
+compose --env-file "$work/env" config --quiet
+compose --env-file "$work/env" --profile observability config --format json > "$work/compose.json"
 
 echo "deploy: hadolint"
 find . -path ./target -prune -o \( -name Dockerfile -o -name '*.Dockerfile' \) -print0 \
     | xargs -0 -r "$bin/hadolint" --failure-threshold info
 
-rendered=$(mktemp)
-trap 'rm -f "$rendered"' EXIT
+rendered="$work/k8s.yaml"
 echo "deploy: kubectl kustomize deploy/k8s | kubernetes-validate --strict"
 kubectl kustomize deploy/k8s > "$rendered"
 "$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" - < "$rendered"
