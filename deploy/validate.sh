@@ -75,7 +75,7 @@ kubectl kustomize deploy/k8s > "$rendered"
 "$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" - < "$rendered"
 
 echo "deploy: observability (prometheus.yml, grafana provisioning + dashboards, scrape annotations)"
-"$bin/python" - "$rendered" <<'PY'
+"$bin/python" - "deploy/k8s=$rendered" <<'PY'
 """The observability files agree with each other and with the metrics the services export."""
 import json
 import pathlib
@@ -85,7 +85,9 @@ import sys
 import yaml
 
 SERVICES = ["auth", "tickets", "orders", "expiration", "payments", "web"]
-PORT = 3000
+# The services' METRICS_PORT (common::config::DEFAULT_METRICS_PORT): /metrics is served there and
+# nowhere else; the drift test checks it against the code.
+METRICS_PORT = 9464
 # Every metric the services export (README.md, Operating) and its labels, besides the job and
 # instance labels Prometheus adds. Histograms are exported as _bucket (with le), _sum and _count.
 COUNTERS_AND_GAUGES = {
@@ -160,7 +162,7 @@ for name, service in compose["services"].items():
         if source.startswith(".") and not pathlib.Path(source).exists():
             error(f"docker-compose.yml {name}: mounts {source}, which does not exist")
 
-# Prometheus: every service's /metrics on its port, every 5 s.
+# Prometheus: every service's /metrics on its metrics port, every 5 s.
 prometheus = load_yaml("deploy/prometheus/prometheus.yml")
 if prometheus.get("global", {}).get("scrape_interval") != "5s":
     error("deploy/prometheus/prometheus.yml: global scrape_interval is not 5s")
@@ -184,8 +186,8 @@ for job in prometheus.get("scrape_configs", []):
         if relabel.get("target_label") == "service":
             error(f"prometheus.yml job {name}: relabels into `service`")
 for service in SERVICES:
-    if scraped.get(service) != {PORT}:
-        error(f"prometheus.yml: {service} is not scraped on port {PORT} "
+    if scraped.get(service) != {METRICS_PORT}:
+        error(f"prometheus.yml: {service} is not scraped on port {METRICS_PORT} "
               f"(found {sorted(scraped.get(service, []))})")
 if set(scraped) - set(SERVICES):
     error(f"prometheus.yml: scrapes unknown hosts {sorted(set(scraped) - set(SERVICES))}")
@@ -305,32 +307,47 @@ for path in dashboards:
             check_expr(f"{path.name} variable {variable.get('name')}",
                        re.sub(r"^label_values\((.*)\)$", r"\1", query), None)
 
-# Kubernetes: every service's pods carry the scrape annotations for its container port.
-with open(sys.argv[1]) as f:
-    manifests = [d for d in yaml.safe_load_all(f) if d]
-deployments = {d["metadata"]["name"]: d for d in manifests if d["kind"] == "Deployment"}
-for service in SERVICES:
-    deployment = deployments.get(service)
-    if deployment is None:
-        error(f"deploy/k8s: no Deployment {service}")
-        continue
-    template = deployment["spec"]["template"]
-    annotations = template["metadata"].get("annotations", {})
-    ports = {str(p["containerPort"]) for c in template["spec"]["containers"]
-             for p in c.get("ports", [])}
-    expected = {"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"}
-    for key, value in expected.items():
-        if annotations.get(key) != value:
-            error(f"deploy/k8s Deployment {service}: annotation {key} is not {value!r}")
-    if annotations.get("prometheus.io/port") not in ports:
-        error(f"deploy/k8s Deployment {service}: prometheus.io/port is not a container port")
+# Kubernetes: every service's pods carry the scrape annotations for its container port named
+# `metrics`, which is not the port its Service (and so the Ingress) reaches.
+def check_scrape_annotations(place, manifests):
+    deployments = {d["metadata"]["name"]: d for d in manifests if d["kind"] == "Deployment"}
+    services = {s["metadata"]["name"]: s for s in manifests if s["kind"] == "Service"}
+    for service in SERVICES:
+        deployment = deployments.get(service)
+        if deployment is None:
+            error(f"{place}: no Deployment {service}")
+            continue
+        template = deployment["spec"]["template"]
+        annotations = template["metadata"].get("annotations", {})
+        ports = {p.get("name"): p["containerPort"] for c in template["spec"]["containers"]
+                 for p in c.get("ports", [])}
+        expected = {"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics",
+                    "prometheus.io/port": str(METRICS_PORT)}
+        for key, value in expected.items():
+            if annotations.get(key) != value:
+                error(f"{place} Deployment {service}: annotation {key} is not {value!r}")
+        if ports.get("metrics") != METRICS_PORT:
+            error(f"{place} Deployment {service}: no container port `metrics` {METRICS_PORT}")
+        if ports.get("http") == METRICS_PORT:
+            error(f"{place} Deployment {service}: the http port is the metrics port")
+        for port in services.get(service, {}).get("spec", {}).get("ports", []):
+            if port.get("targetPort") in ("metrics", METRICS_PORT):
+                error(f"{place} Service {service}: exposes the metrics port")
+    return len(deployments)
+
+
+annotated = 0
+for rendered in sys.argv[1:]:
+    place, _, path = rendered.partition("=")
+    with open(path) as f:
+        annotated += check_scrape_annotations(place, [d for d in yaml.safe_load_all(f) if d])
 
 for message in errors:
     print(f"deploy: {message}", file=sys.stderr)
 if errors:
     sys.exit(1)
 print(f"deploy: {len(dashboards)} dashboard(s), {len(scraped)} scrape targets, "
-      f"{len(deployments)} annotated Deployments")
+      f"{annotated} annotated Deployments")
 PY
 
 echo "deploy: all checks passed"

@@ -119,12 +119,26 @@ struct Deployed {
 
 impl Deployed {
     fn port(&self) -> u16 {
-        self.env
-            .get("PORT")
-            .map_or(common::config::DEFAULT_PORT, |p| {
-                p.parse()
-                    .unwrap_or_else(|e| panic!("{}: PORT {p:?}: {e}", self.place))
-            })
+        self.port_setting("PORT", common::config::DEFAULT_PORT)
+    }
+
+    /// Where `/metrics` is served: an internal port of its own, never the public one.
+    fn metrics_port(&self) -> u16 {
+        let metrics = self.port_setting("METRICS_PORT", common::config::DEFAULT_METRICS_PORT);
+        assert_ne!(
+            metrics,
+            self.port(),
+            "{}: METRICS_PORT must differ from PORT",
+            self.place
+        );
+        metrics
+    }
+
+    fn port_setting(&self, name: &str, default: u16) -> u16 {
+        self.env.get(name).map_or(default, |p| {
+            p.parse()
+                .unwrap_or_else(|e| panic!("{}: {name} {p:?}: {e}", self.place))
+        })
     }
 
     /// Runs the service's settings and the host's over this environment: every variable read
@@ -311,6 +325,29 @@ fn seconds(duration: &str) -> u64 {
     }
 }
 
+/// The ports deploy/prometheus/prometheus.yml scrapes a compose service's containers on.
+fn prometheus_scrape_ports(service: &str) -> BTreeSet<u64> {
+    let prometheus = yaml("deploy/prometheus/prometheus.yml");
+    let mut ports = BTreeSet::new();
+    for job in seq(&prometheus["scrape_configs"]) {
+        for dns in seq(&job["dns_sd_configs"]) {
+            if strings(&dns["names"]).iter().any(|n| n == service) {
+                ports.extend(dns["port"].as_u64());
+            }
+        }
+        for config in seq(&job["static_configs"]) {
+            for target in strings(&config["targets"]) {
+                if let Some((host, port)) = target.split_once(':')
+                    && host == service
+                {
+                    ports.extend(port.parse::<u64>().ok());
+                }
+            }
+        }
+    }
+    ports
+}
+
 #[test]
 fn compose_refuses_to_start_until_the_secrets_are_set() {
     let shipped = env_example();
@@ -363,6 +400,14 @@ fn compose_runs_every_service_with_what_its_code_reads() {
         );
         let reads = deployed.reads(service);
         let port = deployed.port();
+
+        // Prometheus (the observability profile) scrapes the port /metrics is served on.
+        let metrics_port = u64::from(deployed.metrics_port());
+        assert_eq!(
+            prometheus_scrape_ports(name),
+            BTreeSet::from([metrics_port]),
+            "deploy/prometheus/prometheus.yml scrapes {name} on its METRICS_PORT {metrics_port}"
+        );
 
         let probe = strings(&spec["healthcheck"]["test"]).join(" ");
         assert!(
@@ -620,12 +665,23 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
         assert_secrets_from_secret_refs(container, &place);
         let port = u64::from(deployed.port());
 
-        // Ports and probes.
-        let http_ports: Vec<u64> = seq(&container["ports"])
+        // Ports and probes: `http` is PORT, `metrics` is METRICS_PORT and the one scraped.
+        let metrics_port = u64::from(deployed.metrics_port());
+        let container_ports: BTreeMap<String, u64> = seq(&container["ports"])
             .iter()
-            .filter_map(|p| p["containerPort"].as_u64())
+            .filter_map(|p| Some((str_of(&p["name"])?, p["containerPort"].as_u64()?)))
             .collect();
-        assert_eq!(http_ports, [port], "{place}: the container port is PORT");
+        assert_eq!(
+            container_ports,
+            BTreeMap::from([("http".to_owned(), port), ("metrics".to_owned(), metrics_port)]),
+            "{place}: container ports http = PORT and metrics = METRICS_PORT"
+        );
+        let annotations = &deployment["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(
+            annotations["prometheus.io/port"].as_str(),
+            Some(metrics_port.to_string().as_str()),
+            "{place}: prometheus.io/port is its METRICS_PORT {metrics_port}"
+        );
         for (probe, path) in [
             ("livenessProbe", "/healthz"),
             ("readinessProbe", "/readyz"),
