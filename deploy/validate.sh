@@ -65,6 +65,102 @@ grep -v -E "^($(IFS='|'; echo "${SECRETS[*]}"))=" .env.example > "$work/env"
 compose --env-file "$work/env" config --quiet
 compose --env-file "$work/env" --profile observability config --format json > "$work/compose.json"
 
+echo "deploy: compose images (one Dockerfile and context, one cargo build, per-service targets)"
+"$bin/python" - "$work/compose.json" deploy/Dockerfile <<'PY'
+"""`docker compose up --build` compiles once, and publishes nothing beyond loopback by default."""
+import json
+import re
+import sys
+
+compose = json.load(open(sys.argv[1]))
+dockerfile_path = sys.argv[2]
+errors = []
+
+# The Dockerfile's stages: name, base, and instructions (continuation lines joined).
+stages = []
+text = re.sub(r"\\\n", " ", open(dockerfile_path).read())
+for line in text.splitlines():
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    word, _, rest = line.partition(" ")
+    word = word.upper()
+    if word == "FROM":
+        match = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", rest.strip(), re.IGNORECASE)
+        stages.append({"name": match.group(2), "base": match.group(1), "steps": []})
+    elif stages:
+        stages[-1]["steps"].append((word, rest.strip()))
+by_name = {s["name"]: s for s in stages if s["name"]}
+
+
+def ancestry(name):
+    chain = []
+    while name in by_name:
+        chain.append(name)
+        name = by_name[name]["base"]
+    return chain
+
+
+# A `# syntax=` directive makes BuildKit fetch that frontend image first, which fails offline.
+if re.match(r"#\s*syntax\s*=", open(dockerfile_path).readline()):
+    errors.append(f"{dockerfile_path}: starts with a `# syntax=` directive")
+
+builds = [(stage["name"], rest) for stage in stages for word, rest in stage["steps"]
+          if word == "RUN" and re.search(r"\bcargo\s+build\b", rest)]
+if len(builds) != 1:
+    errors.append(f"{dockerfile_path}: {len(builds)} RUN steps run `cargo build`; exactly one "
+                  "may, in the builder stage every service image copies from")
+builder = builds[0][0] if builds else None
+
+ours = {name: s for name, s in compose["services"].items() if s.get("build")}
+if not ours:
+    errors.append("docker-compose.yml: no service is built")
+contexts = {(s["build"]["context"], s["build"].get("dockerfile")) for s in ours.values()}
+if len(contexts) != 1:
+    errors.append(f"docker-compose.yml: the services are built from several contexts or "
+                  f"Dockerfiles {sorted(contexts)}; one shared builder stage needs one of each")
+if any(dockerfile != "deploy/Dockerfile" for _, dockerfile in contexts):
+    errors.append("docker-compose.yml: the services are not built from deploy/Dockerfile")
+images = [s.get("image") for s in ours.values()]
+if len(set(images)) != len(images) or None in images:
+    errors.append(f"docker-compose.yml: each built service needs an image name of its own, "
+                  f"or the last build wins: {images}")
+for name, service in sorted(ours.items()):
+    target = service["build"].get("target")
+    place = f"docker-compose.yml {name}"
+    if target != name:
+        errors.append(f"{place}: builds target {target!r}, not its own target {name!r}")
+        continue
+    if target not in by_name:
+        errors.append(f"{place}: {dockerfile_path} has no stage {target}")
+        continue
+    if builder in ancestry(target):
+        errors.append(f"{place}: target {target} is built on the builder stage (the toolchain "
+                      "and every binary would ship)")
+    steps = [step for stage in ancestry(target) for step in by_name[stage]["steps"]]
+    copied = [rest for word, rest in steps if word == "COPY" and "--from=" in rest]
+    expected = [f"--from={builder} /out/{name} /usr/local/bin/{name}"]
+    if copied != expected:
+        errors.append(f"{place}: target {target} copies {copied} from other stages, "
+                      f"not only its own binary ({expected})")
+    if service.get("command") not in (None, [name]):
+        errors.append(f"{place}: runs {service['command']}, not {name}")
+
+# Published ports: loopback only, with the defaults .env.example ships.
+for name, service in sorted(compose["services"].items()):
+    for port in service.get("ports", []):
+        if port.get("host_ip") != "127.0.0.1":
+            errors.append(f"docker-compose.yml {name}: publishes {port.get('published')} on "
+                          f"{port.get('host_ip') or 'every interface'}, not 127.0.0.1")
+
+for message in errors:
+    print(f"deploy: {message}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"deploy: {len(ours)} images from target stages of {dockerfile_path}, "
+      f"one cargo build in stage {builder}")
+PY
+
 echo "deploy: hadolint"
 find . -path ./target -prune -o \( -name Dockerfile -o -name '*.Dockerfile' \) -print0 \
     | xargs -0 -r "$bin/hadolint" --failure-threshold info

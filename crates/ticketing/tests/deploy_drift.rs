@@ -71,7 +71,8 @@ const SECRETS: &[(&str, &str)] = &[
     ("POSTGRES_PASSWORD", "postgres-secret"),
 ];
 
-const COMPOSE_IMAGE: &str = "ticketing:local";
+/// The Dockerfile every service image is built from, each from its own target.
+const DOCKERFILE: &str = "deploy/Dockerfile";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -375,13 +376,13 @@ fn compose_runs_every_service_with_what_its_code_reads() {
         .as_mapping()
         .expect("docker-compose.yml has services")
         .iter()
-        .filter(|(_, s)| s["image"].as_str() == Some(COMPOSE_IMAGE))
+        .filter(|(_, s)| s["build"]["dockerfile"].as_str() == Some(DOCKERFILE))
         .filter_map(|(name, _)| str_of(name))
         .collect();
     let expected: BTreeSet<String> = SERVICES.iter().map(|s| s.name.to_owned()).collect();
     assert_eq!(
         our_services, expected,
-        "the compose services running {COMPOSE_IMAGE} are the services of the code"
+        "the compose services built from {DOCKERFILE} are the services of the code"
     );
     let init_sql = read("deploy/postgres/init-databases.sql");
     let mut databases = BTreeSet::new();
@@ -389,14 +390,21 @@ fn compose_runs_every_service_with_what_its_code_reads() {
         let name = service.name;
         let spec = compose_service(name);
         let deployed = compose_deployed(name);
+        // Its own image: its own target (whose CMD is its binary), under a name of its own.
         assert_eq!(
-            strings(&spec["command"]),
-            [name],
+            spec["build"]["target"].as_str(),
+            Some(name),
+            "{name}: built from its own target of {DOCKERFILE}"
+        );
+        assert!(
+            spec["command"].is_null() || strings(&spec["command"]) == [name],
             "{name}: runs its own binary"
         );
         assert!(
-            spec["build"]["dockerfile"].as_str() == Some("deploy/Dockerfile"),
-            "{name}: built from deploy/Dockerfile"
+            spec["image"]
+                .as_str()
+                .is_some_and(|image| image.starts_with(&format!("ticketing-{name}:"))),
+            "{name}: its image is named ticketing-{name}, like its skaffold artifact"
         );
         let reads = deployed.reads(service);
         let port = deployed.port();
@@ -974,15 +982,24 @@ fn the_image_and_skaffold_build_every_service() {
             binaries.contains(name),
             "deploy/Dockerfile copies the {name} binary into the image"
         );
-        // `FROM runtime AS <name>` followed by `CMD ["<name>"]`.
-        let stage = lines
+        // `FROM runtime AS <name>`: its own binary from the builder, and its CMD.
+        let start = lines
             .iter()
             .position(|l| *l == format!("FROM runtime AS {name}"))
             .unwrap_or_else(|| panic!("deploy/Dockerfile has a target {name}"));
+        let stage: Vec<&str> = lines[start + 1..]
+            .iter()
+            .copied()
+            .take_while(|l| !l.starts_with("FROM "))
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
         assert_eq!(
-            lines.get(stage + 1).copied(),
-            Some(format!("CMD [\"{name}\"]").as_str()),
-            "deploy/Dockerfile target {name} runs {name}"
+            stage,
+            [
+                format!("COPY --from=builder /out/{name} /usr/local/bin/{name}"),
+                format!("CMD [\"{name}\"]"),
+            ],
+            "deploy/Dockerfile target {name} holds only the {name} binary and runs it"
         );
         let image = format!("ticketing-{name}");
         let artifact = artifacts
