@@ -161,6 +161,135 @@ print(f"deploy: {len(ours)} images from target stages of {dockerfile_path}, "
       f"one cargo build in stage {builder}")
 PY
 
+echo "deploy: gateway (nginx.conf: timeouts, /api's JSON error pages, /metrics hidden)"
+"$bin/python" - deploy/gateway/nginx.conf <<'PY'
+"""The gateway fails fast and in the contract's error body when a service is down or stuck."""
+import json
+import re
+import sys
+
+path = sys.argv[1]
+errors = []
+
+
+def parse(text):
+    """nginx's syntax: directives end with `;`, blocks are `{...}`; quotes and # comments."""
+    tokens = re.findall(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|#[^\n]*|[{};]|[^\s{};'"#]+""", text)
+    root = {"args": [], "children": []}
+    stack, words = [root], []
+    for token in tokens:
+        if token.startswith("#"):
+            continue
+        if token in (";", "{"):
+            node = {"name": words[0], "args": words[1:], "children": []}
+            stack[-1]["children"].append(node)
+            if token == "{":
+                stack.append(node)
+            words = []
+        elif token == "}":
+            stack.pop()
+        else:
+            words.append(token[1:-1] if token[0] in "'\"" else token)
+    return root
+
+
+def directives(block, name):
+    return [d for d in block["children"] if d["name"] == name]
+
+
+def seconds(value):
+    match = re.fullmatch(r"(\d+)(ms|s|m)?", value)
+    if not match:
+        return None
+    n, unit = int(match.group(1)), match.group(2) or "s"
+    return n / 1000 if unit == "ms" else n * 60 if unit == "m" else n
+
+
+config = parse(open(path).read())
+servers = directives(config, "server")
+if len(servers) != 1:
+    errors.append(f"{path}: expected one server block, found {len(servers)}")
+server = servers[0] if servers else {"children": []}
+
+# Timeouts: nginx's defaults (60 s) would hold a request a minute before a 504.
+LIMITS = {"proxy_connect_timeout": 5, "proxy_send_timeout": 30, "proxy_read_timeout": 30}
+if directives(config, "resolver"):
+    LIMITS["resolver_timeout"] = 5
+for name, limit in LIMITS.items():
+    found = directives(server, name) or directives(config, name)
+    value = seconds(found[0]["args"][0]) if found else None
+    if value is None or not 0 < value <= limit:
+        errors.append(f"{path}: {name} must be set, at most {limit}s "
+                      f"(found {found[0]['args'] if found else 'nginx default'})")
+
+locations = [d for d in server["children"] if d["name"] == "location"]
+named = {d["args"][0]: d for d in locations if d["args"][0].startswith("@")}
+checked = set()
+
+
+def check_error_page(place, code, target):
+    """The named location answers `code` itself, in the contract's JSON error body."""
+    location = named.get(target)
+    if location is None:
+        errors.append(f"{place}: error_page {code} goes to {target}, not a named location")
+        return
+    if target in checked:
+        return
+    checked.add(target)
+    if [d["args"] for d in directives(location, "default_type")] != [["application/json"]]:
+        errors.append(f"{path} {target}: default_type is not application/json")
+    returns = directives(location, "return")
+    if len(returns) != 1 or len(returns[0]["args"]) != 2 or returns[0]["args"][0] != str(code):
+        errors.append(f"{path} {target}: must `return {code} '<json body>'`")
+        return
+    try:
+        body = json.loads(returns[0]["args"][1])
+        valid = (list(body) == ["errors"] and len(body["errors"]) == 1
+                 and list(body["errors"][0]) == ["message"]
+                 and isinstance(body["errors"][0]["message"], str))
+    except ValueError:
+        valid = False
+    if not valid:
+        errors.append(f"{path} {target}: the body is not {{\"errors\":[{{\"message\":...}}]}}")
+    retry = [d["args"] for d in directives(location, "add_header")
+             if d["args"] and d["args"][0].lower() == "retry-after"]
+    if code == 503 and not (retry and retry[0][1].isdigit() and retry[0][-1] == "always"):
+        errors.append(f"{path} {target}: a 503 needs `add_header Retry-After <seconds> always`")
+
+
+server_pages = directives(server, "error_page")
+api = [d for d in locations if d["args"][-1].startswith("/api") and directives(d, "proxy_pass")]
+if not api:
+    errors.append(f"{path}: no /api location proxies to a service")
+for location in api:
+    prefix = location["args"][-1]
+    place = f"{path} location {prefix}"
+    pages = directives(location, "error_page") or server_pages
+    for code in (502, 503, 504):
+        targets = [p["args"][-1] for p in pages if str(code) in p["args"][:-1]]
+        if len(targets) != 1:
+            errors.append(f"{place}: no error_page {code}")
+            continue
+        if any(arg.startswith("=") for p in pages for arg in p["args"]):
+            errors.append(f"{place}: error_page must keep the status (no `=code`)")
+        check_error_page(place, code, targets[0])
+    for scope in (location, server):
+        if any(d["args"] == ["on"] for d in directives(scope, "proxy_intercept_errors")):
+            errors.append(f"{place}: proxy_intercept_errors would replace the services' own "
+                          "error bodies")
+
+# Defence in depth: the public port never shows metrics, whatever a service does.
+metrics = [d for d in locations if d["args"] == ["=", "/metrics"]]
+if not metrics or [d["args"] for d in directives(metrics[0], "return")] != [["404"]]:
+    errors.append(f"{path}: `location = /metrics` must return 404")
+
+for message in errors:
+    print(f"deploy: {message}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"deploy: {len(api)} /api locations, error pages {sorted(checked)}")
+PY
+
 echo "deploy: hadolint"
 find . -path ./target -prune -o \( -name Dockerfile -o -name '*.Dockerfile' \) -print0 \
     | xargs -0 -r "$bin/hadolint" --failure-threshold info
