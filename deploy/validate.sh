@@ -294,13 +294,43 @@ echo "deploy: hadolint"
 find . -path ./target -prune -o \( -name Dockerfile -o -name '*.Dockerfile' \) -print0 \
     | xargs -0 -r "$bin/hadolint" --failure-threshold info
 
-rendered="$work/k8s.yaml"
-echo "deploy: kubectl kustomize deploy/k8s | kubernetes-validate --strict"
-kubectl kustomize deploy/k8s > "$rendered"
-"$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" - < "$rendered"
+echo "deploy: kubectl kustomize deploy/k8s and deploy/k8s/production | kubernetes-validate --strict"
+kubectl kustomize deploy/k8s > "$work/k8s.yaml"
+kubectl kustomize deploy/k8s/production > "$work/production.yaml"
+# kubernetes-validate bundles the core kinds' schemas only: CloudNativePG's Cluster is left out
+# here (the drift test checks it field by field against the API it documents), and any other kind
+# without a schema, which kubernetes-validate would only warn about, is an error.
+"$bin/python" - "$work/production.yaml" > "$work/production-core.yaml" <<'PY'
+import sys
+
+import yaml
+
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+yaml.safe_dump_all([d for d in docs if d["apiVersion"] != "postgresql.cnpg.io/v1"
+                    or d["kind"] != "Cluster"], sys.stdout)
+PY
+for rendered in "$work/k8s.yaml" "$work/production-core.yaml"; do
+    if ! report=$("$bin/kubernetes-validate" --strict --quiet \
+            --kubernetes-version "$KUBERNETES_VERSION" - < "$rendered" 2>&1) \
+        || grep -q "find schema" <<< "$report"; then
+        echo "$report" >&2
+        exit 1
+    fi
+done
+
+# The NATS cluster's configuration, parsed by the server itself (CI has nats-server for its tests).
+if command -v nats-server > /dev/null; then
+    echo "deploy: nats-server -t on deploy/k8s/production/nats.conf"
+    if ! report=$(SERVER_NAME=nats-0 nats-server -c deploy/k8s/production/nats.conf -t 2>&1); then
+        echo "$report" >&2
+        exit 1
+    fi
+else
+    echo "deploy: nats-server is not installed: deploy/k8s/production/nats.conf left unparsed"
+fi
 
 echo "deploy: observability (prometheus.yml, grafana provisioning + dashboards, scrape annotations)"
-"$bin/python" - "deploy/k8s=$rendered" <<'PY'
+"$bin/python" - "deploy/k8s=$work/k8s.yaml" "deploy/k8s/production=$work/production.yaml" <<'PY'
 """The observability files agree with each other and with the metrics the services export."""
 import json
 import pathlib
@@ -573,6 +603,283 @@ if errors:
     sys.exit(1)
 print(f"deploy: {len(dashboards)} dashboard(s), {len(scraped)} scrape targets, "
       f"{annotated} annotated Deployments")
+PY
+
+echo "deploy: production overlay (autoscalers, disruption budgets, NATS cluster, network policies)"
+"$bin/python" - "$work/production.yaml" <<'PY'
+"""The production overlay's guard rails hold together; its network is exactly the intended one."""
+import ipaddress
+import re
+import sys
+
+import yaml
+
+PLACE = "deploy/k8s/production"
+SERVICES = ["auth", "tickets", "orders", "expiration", "payments", "web"]
+HTTP_SERVICES = ["auth", "tickets", "orders", "payments", "web"]
+DATABASE_SERVICES = ["auth", "tickets", "orders", "expiration", "payments"]
+# Those that use events, and auth, which will (session revocation).
+NATS_CLIENTS = ["auth", "tickets", "orders", "expiration", "payments"]
+errors = []
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+
+
+def of_kind(kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def matches(selector, labels):
+    """A label selector (matchLabels and matchExpressions) against a set of labels."""
+    if selector is None:
+        return False
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values")
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def quantity(value):
+    value = str(value)
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
+    for unit, factor in units.items():
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * factor
+    return float(value)
+
+
+deployments = of_kind("Deployment")
+autoscalers = {d["spec"]["scaleTargetRef"]["name"]: d
+               for d in of_kind("HorizontalPodAutoscaler").values()
+               if d["spec"]["scaleTargetRef"]["kind"] == "Deployment"}
+budgets = list(of_kind("PodDisruptionBudget").values())
+for name in SERVICES:
+    deployment = deployments.get(name)
+    if deployment is None:
+        errors.append(f"{PLACE}: no Deployment {name}")
+        continue
+    place = f"{PLACE} Deployment {name}"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    if "replicas" in deployment["spec"]:
+        errors.append(f"{place}: sets replicas, which its HorizontalPodAutoscaler owns")
+    hpa = autoscalers.get(name)
+    if hpa is None:
+        errors.append(f"{place}: no HorizontalPodAutoscaler")
+    else:
+        spec = hpa["spec"]
+        if hpa["apiVersion"] != "autoscaling/v2" or spec.get("minReplicas", 1) < 2:
+            errors.append(f"{place}: its autoscaler must be autoscaling/v2 with minReplicas >= 2")
+        cpu = [m for m in spec.get("metrics", []) if m["type"] == "Resource"
+               and m["resource"]["name"] == "cpu"
+               and m["resource"]["target"]["type"] == "Utilization"]
+        if not cpu:
+            errors.append(f"{place}: its autoscaler does not scale on CPU utilisation")
+    pdbs = [b for b in budgets if matches(b["spec"]["selector"], labels)]
+    if len(pdbs) != 1 or pdbs[0]["spec"].get("minAvailable") != 1:
+        errors.append(f"{place}: needs one PodDisruptionBudget with minAvailable 1, has "
+                      f"{[b['metadata']['name'] for b in pdbs]}")
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        resources = container.get("resources", {})
+        for resource in ("cpu", "memory"):
+            request = resources.get("requests", {}).get(resource)
+            limit = resources.get("limits", {}).get(resource)
+            if request is None or limit is None or quantity(request) > quantity(limit):
+                errors.append(f"{place}: {resource} request {request} and limit {limit}")
+
+# NATS: as many routes as servers, by the pods' stable names under the headless Service.
+nats = of_kind("StatefulSet").get("nats")
+if nats is None:
+    errors.append(f"{PLACE}: no StatefulSet nats")
+else:
+    replicas = nats["spec"]["replicas"]
+    headless = of_kind("Service").get(nats["spec"]["serviceName"], {}).get("spec", {})
+    if replicas < 3 or replicas % 2 == 0:
+        errors.append(f"{PLACE} StatefulSet nats: {replicas} servers; JetStream needs an odd "
+                      "number, at least 3")
+    if headless.get("clusterIP") != "None" or not headless.get("publishNotReadyAddresses"):
+        errors.append(f"{PLACE} StatefulSet nats: its serviceName must be a headless Service "
+                      "publishing not-ready pods (the servers meet before they are ready)")
+    pod = nats["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    config_maps = [v["configMap"]["name"] for v in pod.get("volumes", []) if "configMap" in v]
+    configs = [of_kind("ConfigMap").get(name, {}).get("data", {}).get("nats.conf", "")
+               for name in config_maps]
+    config = next((c for c in configs if c), "")
+    cluster = re.search(r"cluster\s*\{(.*?)\n\}", config, re.S)
+    routes = re.findall(r"nats://([\w.-]+):(\d+)", cluster.group(1)) if cluster else []
+    expected = [(f"nats-{i}.{nats['spec']['serviceName']}", str(ports.get("cluster")))
+                for i in range(replicas)]
+    if routes != expected:
+        errors.append(f"{PLACE} nats.conf: routes {routes}, expected {expected}")
+    cluster_port = re.search(r"\bport:\s*(\d+)", cluster.group(1)) if cluster else None
+    if not cluster_port or int(cluster_port.group(1)) != ports.get("cluster"):
+        errors.append(f"{PLACE} nats.conf: the cluster port is not the container port `cluster`")
+    store = re.search(r"store_dir:\s*(\S+)", config)
+    mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+    if not store or store.group(1) not in mounts:
+        errors.append(f"{PLACE} nats.conf: JetStream's store_dir is not a mounted volume")
+    nats_labels = nats["spec"]["template"]["metadata"]["labels"]
+    pdbs = [b for b in budgets if matches(b["spec"]["selector"], nats_labels)]
+    if [b["spec"].get("minAvailable") for b in pdbs] != [replicas // 2 + 1]:
+        errors.append(f"{PLACE} StatefulSet nats: needs a PodDisruptionBudget keeping a "
+                      f"majority ({replicas // 2 + 1}) available")
+
+# Network policies: every connection between the endpoints below on the ports below, allowed or
+# not, against the intended list. Our pods have their templates' labels (a CloudNativePG
+# instance the label cnpg.io/cluster); the others stand for what they name.
+clusters = of_kind("Cluster")
+endpoints = {}
+for name, workload in list(deployments.items()) + list(of_kind("StatefulSet").items()):
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    endpoints[name] = {"ns": "ticketing", "labels": labels}
+for name in clusters:
+    labels = {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance"}
+    endpoints[name] = {"ns": "ticketing", "labels": labels}
+for index, endpoint in enumerate(endpoints.values()):
+    endpoint["ip"] = f"10.244.1.{index + 1}"
+CONTROLLER = {"app.kubernetes.io/name": "ingress-nginx",
+              "app.kubernetes.io/component": "controller"}
+endpoints.update({
+    "ingress-controller": {"ns": "ingress-nginx", "labels": CONTROLLER, "ip": "10.244.2.1"},
+    "ingress-webhook": {"ns": "ingress-nginx", "ip": "10.244.2.2",
+                        "labels": dict(CONTROLLER, **{"app.kubernetes.io/component": "webhook"})},
+    "monitoring": {"ns": "monitoring", "labels": {"app.kubernetes.io/name": "prometheus"},
+                   "ip": "10.244.2.3"},
+    "cnpg-operator": {"ns": "cnpg-system", "labels": {"app.kubernetes.io/name": "cloudnative-pg"},
+                      "ip": "10.244.2.4"},
+    "kube-dns": {"ns": "kube-system", "labels": {"k8s-app": "kube-dns"}, "ip": "10.244.2.5"},
+    # A pod of another namespace labelled like one of ours.
+    "impostor": {"ns": "default", "labels": {"app": "auth"}, "ip": "10.244.2.6"},
+    "internet": {"ns": None, "labels": {}, "ip": "93.184.216.34"},
+    "private-network": {"ns": None, "labels": {}, "ip": "10.0.0.10"},
+})
+PORTS = [("TCP", p) for p in (53, 80, 443, 3000, 4222, 5432, 6222, 6443, 8000, 8222, 9187, 9464)]
+PORTS.append(("UDP", 53))
+policies = list(of_kind("NetworkPolicy").values())
+
+
+def peer_matches(peer, endpoint):
+    if "ipBlock" in peer:
+        address = ipaddress.ip_address(endpoint["ip"])
+        block = peer["ipBlock"]
+        network = ipaddress.ip_network(block["cidr"])
+        return (address.version == network.version and address in network
+                and not any(address in ipaddress.ip_network(e) for e in block.get("except", [])
+                            if ipaddress.ip_network(e).version == address.version))
+    if endpoint["ns"] is None:
+        return False
+    if "namespaceSelector" in peer:
+        if not matches(peer["namespaceSelector"], {"kubernetes.io/metadata.name": endpoint["ns"]}):
+            return False
+    elif endpoint["ns"] != "ticketing":
+        return False
+    return "podSelector" not in peer or matches(peer["podSelector"], endpoint["labels"])
+
+
+def rule_allows(rule, side, endpoint, port):
+    peers = rule.get(side)
+    if peers is not None and not any(peer_matches(p, endpoint) for p in peers):
+        return False
+    ports = rule.get("ports")
+    return ports is None or any((p.get("protocol", "TCP"), p.get("port")) == port for p in ports)
+
+
+def direction_allows(pod, kind, side, other, port):
+    if pod["ns"] != "ticketing":
+        return True
+    selecting = [p for p in policies if kind in p["spec"].get("policyTypes", [])
+                 and matches(p["spec"]["podSelector"], pod["labels"])]
+    if not selecting:
+        return True
+    return any(rule_allows(rule, side, other, port)
+               for p in selecting for rule in p["spec"].get(kind.lower(), []))
+
+
+ours = [name for name, e in endpoints.items() if e["ns"] == "ticketing"]
+# What each side's policies must allow, exactly: a pod's egress rules the connections it makes,
+# a pod's ingress rules the connections it accepts (the other namespaces' policies are theirs).
+intended = {"Egress": set(), "Ingress": set()}
+
+
+def connection(source, destination, *ports):
+    for port in ports:
+        if source in ours:
+            intended["Egress"].add((source, destination, port))
+        if destination in ours:
+            intended["Ingress"].add((source, destination, port))
+
+
+for name in ours:
+    connection(name, "kube-dns", ("UDP", 53), ("TCP", 53))
+for name in HTTP_SERVICES:
+    connection("ingress-controller", name, ("TCP", 3000))
+for name in SERVICES:
+    connection("monitoring", name, ("TCP", 9464))
+connection("web", "ingress-controller", ("TCP", 80))
+for name in NATS_CLIENTS:
+    connection(name, "nats", ("TCP", 4222))
+connection("nats", "nats", ("TCP", 6222))
+connection("payments", "internet", ("TCP", 443))
+for name in DATABASE_SERVICES:
+    deployment = deployments.get(name, {})
+    env = {e["name"]: e for c in deployment.get("spec", {}).get("template", {}).get("spec", {})
+           .get("containers", []) for e in c.get("env", [])}
+    reference = env.get("DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    database = reference.get("name", "").removesuffix("-app")
+    if database not in clusters:
+        errors.append(f"{PLACE} Deployment {name}: DATABASE_URL is not a Cluster's app Secret")
+        continue
+    connection(name, database, ("TCP", 5432))
+for database in clusters:
+    connection("cnpg-operator", database, ("TCP", 5432), ("TCP", 8000))
+    connection(database, database, ("TCP", 5432), ("TCP", 8000))
+    connection("monitoring", database, ("TCP", 9187))
+    # The Kubernetes API, whose address depends on the cluster: any destination on its ports as
+    # far as the instance's egress goes (none of our pods accepts those ports).
+    intended["Egress"].update((database, other, ("TCP", port))
+                              for other in endpoints for port in (443, 6443))
+
+deny = [p for p in policies if p["spec"]["podSelector"] == {}
+        and sorted(p["spec"].get("policyTypes", [])) == ["Egress", "Ingress"]
+        and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+if not deny:
+    errors.append(f"{PLACE}: no default-deny NetworkPolicy (all pods, Ingress and Egress, no rule)")
+total = 0
+for kind, side in (("Egress", "to"), ("Ingress", "from")):
+    actual = set()
+    for s in endpoints:
+        for d in endpoints:
+            pod, other = (s, d) if kind == "Egress" else (d, s)
+            if pod not in ours:
+                continue
+            for port in PORTS:
+                if direction_allows(endpoints[pod], kind, side, endpoints[other], port):
+                    actual.add((s, d, port))
+    total += len(actual)
+    for s, d, p in sorted(actual - intended[kind]):
+        errors.append(f"{PLACE} network policies: {kind.lower()} {s} -> {d} {p[0]}/{p[1]} is "
+                      "allowed, unintended")
+    for s, d, p in sorted(intended[kind] - actual):
+        errors.append(f"{PLACE} network policies: {kind.lower()} {s} -> {d} {p[0]}/{p[1]} is "
+                      "denied, but needed")
+
+for message in errors:
+    print(f"deploy: {message}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"deploy: {len(autoscalers)} autoscalers, {len(budgets)} disruption budgets, "
+      f"{len(policies)} network policies allowing exactly the {total} intended ingress and "
+      "egress paths")
 PY
 
 echo "deploy: all checks passed"

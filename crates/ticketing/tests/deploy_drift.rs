@@ -1,5 +1,6 @@
 //! The deployment files agree with the code (issue #5): docker-compose.yml, the gateway config,
-//! the manifests rendered by `kubectl kustomize deploy/k8s`, skaffold.yaml and deploy/Dockerfile.
+//! the manifests rendered by `kubectl kustomize` from deploy/k8s (the simple deployment) and
+//! deploy/k8s/production (the production overlay), skaffold.yaml and deploy/Dockerfile.
 //!
 //! Which variables a service reads is not listed here: each service's `Settings::from_source` (and
 //! `HostSettings::from_source`) runs against a `common::config::Recorder` holding the variables a
@@ -485,26 +486,38 @@ fn compose_runs_every_service_with_what_its_code_reads() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// deploy/k8s
+// deploy/k8s and deploy/k8s/production
 
-/// The manifests as `kubectl kustomize deploy/k8s` renders them.
-fn manifests() -> &'static [Value] {
-    static RENDERED: OnceLock<Vec<Value>> = OnceLock::new();
-    RENDERED.get_or_init(|| {
-        let dir = root().join("deploy/k8s");
+/// The simple deployment (`kubectl apply -k deploy/k8s`, skaffold's default).
+const BASE: &str = "deploy/k8s";
+/// The production overlay: clustered NATS, CloudNativePG databases, autoscaling, policies.
+const PRODUCTION: &str = "deploy/k8s/production";
+/// Every Kubernetes deployment we ship; each must run every service with what its code reads.
+const RENDERINGS: &[&str] = &[BASE, PRODUCTION];
+
+/// The manifests as `kubectl kustomize <dir>` renders them, dir one of [`RENDERINGS`].
+fn manifests(dir: &str) -> &'static [Value] {
+    static BASE_RENDERED: OnceLock<Vec<Value>> = OnceLock::new();
+    static PRODUCTION_RENDERED: OnceLock<Vec<Value>> = OnceLock::new();
+    let rendered = match dir {
+        BASE => &BASE_RENDERED,
+        PRODUCTION => &PRODUCTION_RENDERED,
+        other => panic!("{other} is not one of {RENDERINGS:?}"),
+    };
+    rendered.get_or_init(|| {
         let output = std::process::Command::new("kubectl")
             .arg("kustomize")
-            .arg(&dir)
+            .arg(root().join(dir))
             .output()
             .unwrap_or_else(|e| {
                 panic!(
-                    "this test renders deploy/k8s with `kubectl kustomize`, and kubectl could \
+                    "this test renders {dir} with `kubectl kustomize`, and kubectl could \
                      not be run ({e}); install kubectl (v1.27 or later) and put it on PATH"
                 )
             });
         assert!(
             output.status.success(),
-            "kubectl kustomize deploy/k8s failed: {}",
+            "kubectl kustomize {dir} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         let text = String::from_utf8_lossy(&output.stdout);
@@ -527,17 +540,19 @@ fn manifests() -> &'static [Value] {
     })
 }
 
-fn resources(kind: &str) -> impl Iterator<Item = &'static Value> {
+fn resources(dir: &str, kind: &str) -> impl Iterator<Item = &'static Value> {
     let kind = kind.to_owned();
-    manifests()
+    manifests(dir)
         .iter()
         .filter(move |m| m["kind"].as_str() == Some(kind.as_str()))
 }
 
-fn resource(kind: &str, name: &str) -> &'static Value {
-    resources(kind)
-        .find(|m| m["metadata"]["name"].as_str() == Some(name))
-        .unwrap_or_else(|| panic!("deploy/k8s renders no {kind} {name}"))
+fn resource(dir: &str, kind: &str, name: &str) -> &'static Value {
+    find_resource(dir, kind, name).unwrap_or_else(|| panic!("{dir} renders no {kind} {name}"))
+}
+
+fn find_resource(dir: &str, kind: &str, name: &str) -> Option<&'static Value> {
+    resources(dir, kind).find(|m| m["metadata"]["name"].as_str() == Some(name))
 }
 
 fn only_container(workload: &'static Value, place: &str) -> &'static Value {
@@ -635,21 +650,83 @@ fn pre_stop_sleep(container: &Value) -> u64 {
     }
 }
 
+/// The database a service's DATABASE_URL names: a Postgres StatefulSet behind a Service of the same
+/// name (the base), or a CloudNativePG Cluster, whose app Secret's `uri` is the URL (production).
+fn own_database(dir: &str, container: &Value, deployed: &Deployed, place: &str) -> String {
+    let from_secret = seq(&container["env"])
+        .iter()
+        .find(|var| var["name"].as_str() == Some("DATABASE_URL"))
+        .map(|var| &var["valueFrom"]["secretKeyRef"])
+        .filter(|reference| !reference.is_null());
+    let Some(reference) = from_secret else {
+        let host = deployed
+            .url_host("DATABASE_URL")
+            .unwrap_or_else(|| panic!("{place}: DATABASE_URL is set"));
+        resource(dir, "Service", &host);
+        resource(dir, "StatefulSet", &host);
+        return host;
+    };
+    let secret = reference["name"].as_str().unwrap_or_default();
+    let cluster = secret
+        .strip_suffix(CNPG_APP_SECRET_SUFFIX)
+        .unwrap_or_else(|| {
+            panic!("{place}: DATABASE_URL comes from {secret}, not a Cluster's app Secret")
+        });
+    assert_eq!(
+        reference["key"].as_str(),
+        Some(CNPG_URI_KEY),
+        "{place}: DATABASE_URL is the `{CNPG_URI_KEY}` of {secret}"
+    );
+    let initdb = &resource(dir, "Cluster", cluster)["spec"]["bootstrap"]["initdb"];
+    assert!(
+        initdb["database"].is_string() && initdb["owner"].is_string(),
+        "{place}: its Cluster {cluster} names the database and owner its app Secret is for"
+    );
+    cluster.to_owned()
+}
+
+/// How many NATS servers stand behind the Service `name`: the replicas of the StatefulSet whose
+/// pods it selects.
+fn nats_servers(dir: &str, name: &str, place: &str) -> u64 {
+    let selector = &resource(dir, "Service", name)["spec"]["selector"];
+    let servers: Vec<u64> = resources(dir, "StatefulSet")
+        .filter(|set| {
+            let labels = &set["spec"]["template"]["metadata"]["labels"];
+            selector
+                .as_mapping()
+                .is_some_and(|s| s.iter().all(|(key, value)| &labels[key] == value))
+        })
+        .map(|set| set["spec"]["replicas"].as_u64().unwrap_or(1))
+        .collect();
+    assert_eq!(
+        servers.len(),
+        1,
+        "{place}: NATS_URL's Service {name} selects one StatefulSet"
+    );
+    servers[0]
+}
+
 #[test]
 fn kubernetes_runs_every_service_with_what_its_code_reads() {
-    let deployments: BTreeSet<String> = resources("Deployment")
+    for dir in RENDERINGS {
+        kubernetes_runs_every_service(dir);
+    }
+}
+
+fn kubernetes_runs_every_service(dir: &str) {
+    let deployments: BTreeSet<String> = resources(dir, "Deployment")
         .filter_map(|d| str_of(&d["metadata"]["name"]))
         .collect();
     let expected: BTreeSet<String> = SERVICES.iter().map(|s| s.name.to_owned()).collect();
     assert_eq!(
         deployments, expected,
-        "deploy/k8s has one Deployment per service"
+        "{dir} has one Deployment per service"
     );
-    let mut database_hosts = BTreeSet::new();
+    let mut databases = BTreeSet::new();
     for service in SERVICES {
         let name = service.name;
-        let place = format!("deploy/k8s Deployment {name}");
-        let deployment = resource("Deployment", name);
+        let place = format!("{dir} Deployment {name}");
+        let deployment = resource(dir, "Deployment", name);
         let pod = &deployment["spec"]["template"]["spec"];
         let container = only_container(deployment, &place);
         assert_eq!(
@@ -663,8 +740,15 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             "{place}: its image is its skaffold artifact"
         );
         if service.route.is_some() {
+            // Fixed, or the floor of its autoscaler.
+            let replicas = resources(dir, "HorizontalPodAutoscaler")
+                .find(|hpa| hpa["spec"]["scaleTargetRef"]["name"].as_str() == Some(name))
+                .map_or(
+                    &deployment["spec"]["replicas"],
+                    |hpa| &hpa["spec"]["minReplicas"],
+                );
             assert!(
-                deployment["spec"]["replicas"].as_u64() >= Some(2),
+                replicas.as_u64() >= Some(2),
                 "{place}: an HTTP service runs 2 replicas or more"
             );
         }
@@ -681,7 +765,10 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             .collect();
         assert_eq!(
             container_ports,
-            BTreeMap::from([("http".to_owned(), port), ("metrics".to_owned(), metrics_port)]),
+            BTreeMap::from([
+                ("http".to_owned(), port),
+                ("metrics".to_owned(), metrics_port)
+            ]),
             "{place}: container ports http = PORT and metrics = METRICS_PORT"
         );
         let annotations = &deployment["spec"]["template"]["metadata"]["annotations"];
@@ -753,12 +840,12 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
         }
 
         // Its Service reaches PORT.
-        let svc = resource("Service", name);
+        let svc = resource(dir, "Service", name);
         let labels = &deployment["spec"]["template"]["metadata"]["labels"];
         for (key, value) in svc["spec"]["selector"].as_mapping().into_iter().flatten() {
             assert_eq!(
                 &labels[key], value,
-                "deploy/k8s Service {name}: its selector matches the {name} pods"
+                "{dir} Service {name}: its selector matches the {name} pods"
             );
         }
         let service_ports = seq(&svc["spec"]["ports"]);
@@ -767,7 +854,7 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
                 && service_ports
                     .iter()
                     .all(|p| resolve_port(&p["targetPort"], container, &place) == port),
-            "deploy/k8s Service {name}: targets PORT {port}"
+            "{dir} Service {name}: targets PORT {port}"
         );
 
         // The storefront reaches the API from inside the cluster: through a Service of these
@@ -777,13 +864,13 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             let api = deployed
                 .url_host("API_BASE_URL")
                 .unwrap_or_else(|| panic!("{place}: API_BASE_URL is set"));
-            let ours = resources("Service").any(|s| s["metadata"]["name"].as_str() == Some(&api));
+            let ours = find_resource(dir, "Service", &api).is_some();
             assert!(
                 ours || api.ends_with(".svc.cluster.local"),
                 "{place}: API_BASE_URL names {api}, which is not an in-cluster Service address"
             );
             if !ours {
-                for ingress in resources("Ingress") {
+                for ingress in resources(dir, "Ingress") {
                     assert!(
                         seq(&ingress["spec"]["rules"])
                             .iter()
@@ -795,30 +882,36 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
             }
         }
 
-        // Its database is its own server; NATS is a Service of the cluster.
-        if !reads.contains("DATABASE_URL") {
-            continue;
+        // Its database is its own server (or CloudNativePG Cluster); NATS is a Service of the
+        // cluster, whose servers all keep the stream.
+        if reads.contains("DATABASE_URL") {
+            let database = own_database(dir, container, &deployed, &place);
+            assert!(
+                databases.insert(database.clone()),
+                "{place}: its database {database} is its own"
+            );
         }
-        let db_host = deployed
-            .url_host("DATABASE_URL")
-            .unwrap_or_else(|| panic!("{place}: DATABASE_URL is set"));
-        resource("Service", &db_host);
-        resource("StatefulSet", &db_host);
-        assert!(
-            database_hosts.insert(db_host.clone()),
-            "{place}: its Postgres {db_host} is its own"
-        );
         if reads.contains("NATS_URL") {
             let nats = deployed
                 .url_host("NATS_URL")
                 .unwrap_or_else(|| panic!("{place}: NATS_URL is set"));
-            resource("Service", &nats);
+            let servers = nats_servers(dir, &nats, &place);
+            let stream_replicas: u64 = deployed
+                .env
+                .get("NATS_STREAM_REPLICAS")
+                .map_or(Ok(1), |r| r.parse())
+                .unwrap_or_else(|e| panic!("{place}: NATS_STREAM_REPLICAS: {e}"));
+            assert_eq!(
+                stream_replicas, servers,
+                "{place}: NATS_STREAM_REPLICAS keeps the stream on each of the {servers} NATS \
+                 server(s)"
+            );
         }
     }
     // Secrets of the stateful parts, too.
-    for statefulset in resources("StatefulSet") {
+    for statefulset in resources(dir, "StatefulSet") {
         let place = format!(
-            "deploy/k8s StatefulSet {}",
+            "{dir} StatefulSet {}",
             str_of(&statefulset["metadata"]["name"]).unwrap_or_default()
         );
         assert!(
@@ -830,6 +923,182 @@ fn kubernetes_runs_every_service_with_what_its_code_reads() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CloudNativePG (deploy/k8s/production/databases.yaml)
+
+/// The operator keeps the owner's credentials of a Cluster `<name>` in the Secret `<name>-app`,
+/// whose key `uri` is a libpq URL to the Cluster's read-write Service `<name>-rw` (CloudNativePG
+/// docs/src/applications.md, "Secrets"; pkg/specs/secrets.go).
+const CNPG_APP_SECRET_SUFFIX: &str = "-app";
+const CNPG_URI_KEY: &str = "uri";
+
+/// What the Cluster API declares a field to be.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Text,
+    /// `integer`, with the minimum the API validates.
+    Integer {
+        min: i64,
+    },
+    Boolean,
+    /// A `string` restricted to an enum.
+    OneOf(&'static [&'static str]),
+    /// A Kubernetes quantity (`10Gi`, `100m`), as a string.
+    Quantity,
+    /// An object of quantities by resource name (corev1.ResourceList).
+    Quantities,
+    /// An object of strings (labels).
+    Strings,
+}
+
+/// Every field of CloudNativePG's `Cluster` (postgresql.cnpg.io/v1) that these manifests rely on,
+/// with the type its API gives it. Read in CloudNativePG 1.30.0: api/v1/cluster_types.go
+/// (ClusterSpec, BootstrapInitDB, PostgresConfiguration, SynchronousReplicaConfiguration,
+/// StorageConfiguration, AffinityConfiguration) and its generated CRD,
+/// config/crd/bases/postgresql.cnpg.io_clusters.yaml. A Cluster using any other field fails
+/// [`cloudnative_pg_clusters_use_only_the_fields_relied_on`] until that field is looked up there
+/// and added here.
+const CNPG_CLUSTER_FIELDS: &[(&str, Field)] = &[
+    ("apiVersion", Field::OneOf(&["postgresql.cnpg.io/v1"])),
+    ("kind", Field::OneOf(&["Cluster"])),
+    ("metadata.name", Field::Text),
+    ("metadata.namespace", Field::Text),
+    ("metadata.labels", Field::Strings),
+    // Required; +kubebuilder:validation:Minimum=1.
+    ("spec.instances", Field::Integer { min: 1 }),
+    ("spec.imageName", Field::Text),
+    // BootstrapInitDB: the application database and its owner (default `app` for both).
+    ("spec.bootstrap.initdb.database", Field::Text),
+    ("spec.bootstrap.initdb.owner", Field::Text),
+    // SynchronousReplicaConfiguration: method and number required; number > 0 (CEL rule).
+    (
+        "spec.postgresql.synchronous.method",
+        Field::OneOf(&["any", "first"]),
+    ),
+    (
+        "spec.postgresql.synchronous.number",
+        Field::Integer { min: 1 },
+    ),
+    (
+        "spec.postgresql.synchronous.dataDurability",
+        Field::OneOf(&["required", "preferred"]),
+    ),
+    ("spec.storage.size", Field::Quantity),
+    ("spec.affinity.enablePodAntiAffinity", Field::Boolean),
+    ("spec.affinity.topologyKey", Field::Text),
+    ("spec.resources.requests", Field::Quantities),
+    ("spec.resources.limits", Field::Quantities),
+];
+
+/// Fields the API requires once their parent object is present.
+const CNPG_CLUSTER_REQUIRED: &[&str] = &[
+    "spec.instances",
+    "spec.postgresql.synchronous.method",
+    "spec.postgresql.synchronous.number",
+];
+
+fn is_quantity(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_u64(),
+        Value::String(s) => {
+            let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let suffix = &s[digits.len()..];
+            !digits.is_empty()
+                && digits.parse::<f64>().is_ok_and(|n| n >= 0.0)
+                && ["", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&suffix)
+        }
+        _ => false,
+    }
+}
+
+fn field_holds(field: Field, value: &Value) -> bool {
+    match field {
+        Field::Text => value.is_string(),
+        Field::Integer { min } => value.as_i64().is_some_and(|n| n >= min),
+        Field::Boolean => value.is_bool(),
+        Field::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
+        Field::Quantity => value.is_string() && is_quantity(value),
+        Field::Quantities => value
+            .as_mapping()
+            .is_some_and(|m| !m.is_empty() && m.values().all(is_quantity)),
+        Field::Strings => value
+            .as_mapping()
+            .is_some_and(|m| m.values().all(Value::is_string)),
+    }
+}
+
+/// Every field path of `value` down to a field of the table (or a leaf no entry covers).
+fn field_paths<'a>(prefix: &str, value: &'a Value, out: &mut Vec<(String, &'a Value)>) {
+    let known = CNPG_CLUSTER_FIELDS.iter().any(|(path, _)| *path == prefix);
+    match value.as_mapping() {
+        Some(mapping) if !known => {
+            for (key, child) in mapping {
+                let key = str_of(key).unwrap_or_default();
+                let path = if prefix.is_empty() {
+                    key
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                field_paths(&path, child, out);
+            }
+        }
+        _ => out.push((prefix.to_owned(), value)),
+    }
+}
+
+#[test]
+fn cloudnative_pg_clusters_use_only_the_fields_relied_on() {
+    let clusters: Vec<&Value> = manifests(PRODUCTION)
+        .iter()
+        .filter(|m| str_of(&m["apiVersion"]).is_some_and(|v| v.starts_with("postgresql.cnpg.io/")))
+        .collect();
+    assert!(
+        !clusters.is_empty(),
+        "{PRODUCTION} renders CloudNativePG Clusters"
+    );
+    for cluster in clusters {
+        let place = format!(
+            "{PRODUCTION} {} {}",
+            str_of(&cluster["kind"]).unwrap_or_default(),
+            str_of(&cluster["metadata"]["name"]).unwrap_or_default()
+        );
+        let mut paths = Vec::new();
+        field_paths("", cluster, &mut paths);
+        for (path, value) in &paths {
+            let field = CNPG_CLUSTER_FIELDS
+                .iter()
+                .find(|(known, _)| known == path)
+                .map(|(_, field)| *field)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{place}: uses {path}, which is not among the CloudNativePG fields this \
+                         test knows (CNPG_CLUSTER_FIELDS): look it up in the Cluster API first"
+                    )
+                });
+            assert!(
+                field_holds(field, value),
+                "{place}: {path} is {value:?}, not {field:?} as the Cluster API declares it"
+            );
+        }
+        for required in CNPG_CLUSTER_REQUIRED {
+            let parent = required.rsplit_once('.').map_or("", |(parent, _)| parent);
+            let present = |p: &str| paths.iter().any(|(path, _)| path.starts_with(p));
+            assert!(
+                !present(&format!("{parent}.")) || present(required),
+                "{place}: {required} is required once {parent} is set"
+            );
+        }
+        // Synchronous standbys come from the other instances.
+        let spec = &cluster["spec"];
+        if let Some(number) = spec["postgresql"]["synchronous"]["number"].as_u64() {
+            assert!(
+                number < spec["instances"].as_u64().unwrap_or(1),
+                "{place}: waits for {number} synchronous standbys, more than it has"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Both deployments
 
 #[test]
@@ -837,20 +1106,24 @@ fn no_deployment_sets_a_variable_that_nothing_reads() {
     for service in SERVICES {
         let name = service.name;
         let compose = compose_deployed(name);
-        let deployment = resource("Deployment", name);
-        let k8s = k8s_env(
-            only_container(deployment, name),
-            &format!("deploy/k8s Deployment {name}"),
-        );
+        let k8s: Vec<Deployed> = RENDERINGS
+            .iter()
+            .map(|dir| {
+                let deployment = resource(dir, "Deployment", name);
+                k8s_env(
+                    only_container(deployment, name),
+                    &format!("{dir} Deployment {name}"),
+                )
+            })
+            .collect();
         // What the code can read: the union over the configurations we ship (payments reads
         // STRIPE_KEY only with PAYMENTS_PROVIDER=stripe, as in Kubernetes, not with compose's fake).
-        let readable: BTreeSet<String> = compose
-            .reads(service)
-            .into_iter()
-            .chain(k8s.reads(service))
+        let readable: BTreeSet<String> = std::iter::once(&compose)
+            .chain(&k8s)
+            .flat_map(|deployed| deployed.reads(service))
             .chain(READ_OUTSIDE_SETTINGS.iter().map(|s| (*s).to_owned()))
             .collect();
-        for deployed in [&compose, &k8s] {
+        for deployed in std::iter::once(&compose).chain(&k8s) {
             let unread: Vec<&String> = deployed
                 .env
                 .keys()
@@ -889,8 +1162,15 @@ fn the_gateway_and_the_ingress_route_every_api_prefix_and_the_rest_to_web() {
     }
     // The Ingress: ingressClassName nginx, `Prefix` paths to a Service's port.
     let mut ingress_routes = BTreeMap::new();
-    let ingresses: Vec<&Value> = resources("Ingress").collect();
-    assert!(!ingresses.is_empty(), "deploy/k8s renders an Ingress");
+    let ingresses: Vec<&Value> = RENDERINGS
+        .iter()
+        .flat_map(|dir| resources(dir, "Ingress"))
+        .collect();
+    assert_eq!(
+        ingresses.len(),
+        RENDERINGS.len(),
+        "each of {RENDERINGS:?} renders one Ingress"
+    );
     for ingress in &ingresses {
         assert_eq!(
             ingress["spec"]["ingressClassName"].as_str(),
@@ -926,7 +1206,7 @@ fn the_gateway_and_the_ingress_route_every_api_prefix_and_the_rest_to_web() {
             Some(&format!("{name}:{compose_port}")),
             "deploy/gateway/nginx.conf routes {prefix} to {name}:{compose_port}"
         );
-        let service_port = seq(&resource("Service", name)["spec"]["ports"])
+        let service_port = seq(&resource(BASE, "Service", name)["spec"]["ports"])
             .first()
             .and_then(|p| p["port"].as_u64());
         assert_eq!(
