@@ -29,7 +29,13 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 base="http://127.0.0.1:$port"
 log="target/fuzz-launcher.log"
 
-PORT=$port DATABASE_URL="$SERVER/$run_id" EVENTS_NAMESPACE="$run_id" TICKETING_SERVICES=auth,tickets,orders,expiration,payments \
+metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# One token makes thousands of requests: the throttles and the holds cap would turn most of the
+# run into documented 429s and 400s instead of exercising the operations.
+PORT=$port METRICS_PORT=$metrics_port DATABASE_URL="$SERVER/$run_id" EVENTS_NAMESPACE="$run_id" \
+  TICKETING_SERVICES=auth,tickets,orders,expiration,payments \
+  RATE_LIMITS=off MAX_HOLDS_PER_BUYER=off REORDER_COOLDOWN_SECONDS=0 \
   RUST_LOG=warn LOG_FORMAT=json "$BIN" >"$log" 2>&1 &
 launcher=$!
 

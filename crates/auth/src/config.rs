@@ -1,7 +1,8 @@
 //! The auth service's settings (SPEC §6): its database, the session key and lifetime, and whether
 //! the session cookie is `Secure`.
 
-use common::config::{ConfigError, DatabaseSettings, Source, jwt_keys, parse_or};
+use common::config::{ConfigError, DatabaseSettings, Source, jwt_keys, parse_or, rate_limit};
+use common::rate_limit::Rate;
 use common::session::JwtKeys;
 
 use crate::hashing::HashingLimits;
@@ -20,7 +21,24 @@ pub struct Settings {
     /// `PASSWORD_HASHING_WORKERS` (default one per core) and `PASSWORD_HASHING_QUEUE` (default
     /// four per worker): the bound on memory spent hashing passwords.
     pub hashing: HashingLimits,
+    /// Sign-in attempts per account and per client address, sign-ups per client address
+    /// (`RATE_LIMIT_SIGNIN_PER_ACCOUNT`, `RATE_LIMIT_SIGNIN_PER_ADDRESS`,
+    /// `RATE_LIMIT_SIGNUP_PER_ADDRESS`); `None` with `RATE_LIMITS=off`.
+    pub limits: AuthLimits,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLimits {
+    pub signin_per_account: Option<Rate>,
+    pub signin_per_address: Option<Rate>,
+    pub signup_per_address: Option<Rate>,
+}
+
+/// Enough for a person who mistypes; far too few for guessing a password.
+pub const DEFAULT_SIGNIN_PER_ACCOUNT: &str = "10/minute";
+/// An office or a campus behind one address signs in more often than one person.
+pub const DEFAULT_SIGNIN_PER_ADDRESS: &str = "30/minute";
+pub const DEFAULT_SIGNUP_PER_ADDRESS: &str = "20/hour";
 
 impl Settings {
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
@@ -29,6 +47,23 @@ impl Settings {
             jwt: jwt_keys(src)?,
             cookie_secure: parse_or(src, "COOKIE_SECURE", DEFAULT_COOKIE_SECURE)?,
             hashing: hashing_limits(src)?,
+            limits: AuthLimits {
+                signin_per_account: rate_limit(
+                    src,
+                    "RATE_LIMIT_SIGNIN_PER_ACCOUNT",
+                    DEFAULT_SIGNIN_PER_ACCOUNT,
+                )?,
+                signin_per_address: rate_limit(
+                    src,
+                    "RATE_LIMIT_SIGNIN_PER_ADDRESS",
+                    DEFAULT_SIGNIN_PER_ADDRESS,
+                )?,
+                signup_per_address: rate_limit(
+                    src,
+                    "RATE_LIMIT_SIGNUP_PER_ADDRESS",
+                    DEFAULT_SIGNUP_PER_ADDRESS,
+                )?,
+            },
         })
     }
 }

@@ -12,6 +12,9 @@ use anyhow::Context as _;
 use common::health::Dependency;
 use common::server::ServicePart;
 use common::session::JwtKeys;
+use std::net::IpAddr;
+
+use common::rate_limit::Limiter;
 use sqlx::PgPool;
 
 pub use config::Settings;
@@ -29,6 +32,16 @@ pub struct AppState {
     pub keys: JwtKeys,
     pub hasher: hashing::Hasher,
     pub cookie_secure: bool,
+    pub limits: Limits,
+}
+
+/// The throttles of sign-in and sign-up.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Keyed by the normalised email: a brute force on one account, from anywhere.
+    pub signin_per_account: Limiter<String>,
+    pub signin_per_address: Limiter<IpAddr>,
+    pub signup_per_address: Limiter<IpAddr>,
 }
 
 /// The service's OpenAPI document (its `/api/users` routes).
@@ -47,13 +60,26 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
         keys: settings.jwt,
         hasher: hashing::Hasher::new(settings.hashing).await?,
         cookie_secure: settings.cookie_secure,
+        limits: Limits {
+            signin_per_account: Limiter::new(settings.limits.signin_per_account),
+            signin_per_address: Limiter::new(settings.limits.signin_per_address),
+            signup_per_address: Limiter::new(settings.limits.signup_per_address),
+        },
     };
+    let limits = state.limits.clone();
     Ok(
         ServicePart::new("auth", move |cfg| routes::configure(cfg, state.clone()))
             .serves(API_PREFIX)
             .depends_on(Dependency::Postgres {
                 service: "auth",
                 pool,
+            })
+            .task(move |cancel| async move {
+                tokio::join!(
+                    limits.signin_per_account.forget_idle_keys(cancel.clone()),
+                    limits.signin_per_address.forget_idle_keys(cancel.clone()),
+                    limits.signup_per_address.forget_idle_keys(cancel),
+                );
             }),
     )
 }

@@ -207,7 +207,8 @@ mod tests {
                 "LOG_FORMAT",
                 "METRICS_PORT",
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
-                "PORT"
+                "PORT",
+                "TRUSTED_PROXIES"
             ],
             "set, empty and missing names alike are recorded, each once"
         );
@@ -303,6 +304,49 @@ pub fn jwt_keys(src: &dyn Source) -> Result<crate::session::JwtKeys, ConfigError
     Ok(crate::session::JwtKeys::new(&key, ttl))
 }
 
+/// Whether throttling is on (`RATE_LIMITS`: `on`, the default, or `off`).
+pub fn rate_limits_on(src: &dyn Source) -> Result<bool, ConfigError> {
+    let value = or(src, "RATE_LIMITS", "on");
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            name: "RATE_LIMITS",
+            value,
+            reason: "must be `on` or `off`".into(),
+        }),
+    }
+}
+
+/// One limit (`<count>/<second|minute|hour>`), or `None` when `RATE_LIMITS=off`.
+pub fn rate_limit(
+    src: &dyn Source,
+    name: &'static str,
+    default: &str,
+) -> Result<Option<crate::rate_limit::Rate>, ConfigError> {
+    if !rate_limits_on(src)? {
+        return Ok(None);
+    }
+    let value = or(src, name, default);
+    value
+        .parse()
+        .map(Some)
+        .map_err(|reason| ConfigError::Invalid {
+            name,
+            value,
+            reason,
+        })
+}
+
+/// A listing, an order, a payment a second for two minutes is far more than a person does, and
+/// far less than a script listing thousands of tickets.
+pub const DEFAULT_WRITES_PER_USER: &str = "120/minute";
+
+/// `RATE_LIMIT_WRITES_PER_USER`: the state changes one signed-in user may make, per service.
+pub fn writes_per_user(src: &dyn Source) -> Result<Option<crate::rate_limit::Rate>, ConfigError> {
+    rate_limit(src, "RATE_LIMIT_WRITES_PER_USER", DEFAULT_WRITES_PER_USER)
+}
+
 /// `METRICS_PORT` unless set: the internal port `/metrics` is served on.
 pub const DEFAULT_METRICS_PORT: u16 = 9464;
 
@@ -319,6 +363,8 @@ pub struct HostSettings {
     pub http_workers: usize,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans are exported (OTLP/HTTP); unset, nowhere.
     pub otlp_endpoint: Option<String>,
+    /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (default loopback only).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 impl HostSettings {
@@ -345,8 +391,22 @@ impl HostSettings {
             log_format: parse_or(src, "LOG_FORMAT", default_log)?,
             http_workers: parse_or(src, "HTTP_WORKERS", default_workers)?,
             otlp_endpoint: src.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            trusted_proxies: trusted_proxies(src)?,
         })
     }
+}
+
+fn trusted_proxies(src: &dyn Source) -> Result<crate::client_address::TrustedProxies, ConfigError> {
+    let value = or(
+        src,
+        "TRUSTED_PROXIES",
+        crate::client_address::DEFAULT_TRUSTED_PROXIES,
+    );
+    crate::client_address::TrustedProxies::parse(&value).map_err(|reason| ConfigError::Invalid {
+        name: "TRUSTED_PROXIES",
+        value,
+        reason,
+    })
 }
 
 /// Settings from `base` with some variables replaced (the launcher's per-service overrides).

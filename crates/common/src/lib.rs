@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bus;
+pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod money;
 pub mod observe;
 pub mod openapi;
+pub mod rate_limit;
 pub mod server;
 pub mod session;
 pub mod telemetry;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing_actix_web::TracingLogger;
 
+use crate::client_address::{ClientAddressSpans, TrustedProxies};
 use crate::error;
 use crate::health::{self, Dependency};
 use crate::observe::{self, Collector, ServiceMap};
@@ -196,6 +197,25 @@ impl Running {
     }
 }
 
+/// How the HTTP server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Worker threads (`HTTP_WORKERS`).
+    pub workers: usize,
+    /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl ServerOptions {
+    /// `workers` threads, trusting loopback proxies only.
+    pub fn workers(workers: usize) -> Self {
+        Self {
+            workers,
+            trusted_proxies: TrustedProxies::default(),
+        }
+    }
+}
+
 /// Starts `parts` on `listener`: every part's routes, `/healthz`, `/readyz`, a JSON 404 for
 /// anything else; `/metrics` on `metrics_listener` (an internal port); and every part's
 /// background tasks.
@@ -203,8 +223,10 @@ pub fn start(
     listener: TcpListener,
     metrics_listener: TcpListener,
     parts: Vec<ServicePart>,
-    workers: usize,
+    options: ServerOptions,
 ) -> anyhow::Result<Running> {
+    let workers = options.workers;
+    let trusted_proxies = web::Data::new(options.trusted_proxies);
     crate::metrics::install();
     let address = listener.local_addr()?;
     let metrics_address = metrics_listener.local_addr()?;
@@ -232,7 +254,8 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 observe::observe(services.clone(), req, next)
             }))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<ClientAddressSpans>::new())
+            .app_data(trusted_proxies.clone())
             .app_data(error::json_config())
             .app_data(error::path_config())
             .configure(|cfg| health::routes(cfg, dependencies.clone()));
@@ -407,7 +430,11 @@ where
                     host.bind_address, host.metrics_port
                 )
             })?;
-        let running = start(listener, metrics, parts, host.http_workers)?;
+        let options = ServerOptions {
+            workers: host.http_workers,
+            trusted_proxies: host.trusted_proxies.clone(),
+        };
+        let running = start(listener, metrics, parts, options)?;
         for name in names {
             tracing::info!(service = name, "service started");
         }

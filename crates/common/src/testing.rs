@@ -393,8 +393,13 @@ pub fn events_settings(namespace: &Namespace) -> crate::config::EventsSettings {
 
 /// Serves built services on a free loopback port.
 pub fn serve(parts: Vec<crate::server::ServicePart>) -> crate::server::Running {
-    crate::server::start(loopback(), loopback(), parts, 2)
-        .unwrap_or_else(|e| panic!("starting the server: {e:#}"))
+    crate::server::start(
+        loopback(),
+        loopback(),
+        parts,
+        crate::server::ServerOptions::workers(2),
+    )
+    .unwrap_or_else(|e| panic!("starting the server: {e:#}"))
 }
 
 /// A listener on a free loopback port.

@@ -9,6 +9,7 @@ mod routes;
 
 use common::bus::Bus;
 use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, parse_or};
+use common::rate_limit::{Rate, WritesPerUser};
 use common::server::ServicePart;
 use common::session::JwtKeys;
 use domain::{HoldRules, holds};
@@ -31,6 +32,8 @@ pub struct Settings {
     /// `MAX_HOLDS_PER_BUYER` (default 5, `off` for no cap) and `REORDER_COOLDOWN_SECONDS`
     /// (default 60, 0 for none).
     pub holds: HoldRules,
+    /// `RATE_LIMIT_WRITES_PER_USER`; `None` with `RATE_LIMITS=off`.
+    pub writes_per_user: Option<Rate>,
 }
 
 impl Settings {
@@ -45,6 +48,7 @@ impl Settings {
                 DEFAULT_ORDER_EXPIRATION_SECONDS,
             )?,
             holds: hold_rules(src)?,
+            writes_per_user: common::config::writes_per_user(src)?,
         })
     }
 }
@@ -89,9 +93,12 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
         holds: settings.holds,
     };
     let keys = settings.jwt.clone();
+    let writes = WritesPerUser::new(settings.writes_per_user);
+    let forget = writes.clone();
     let part = ServicePart::new(NAME, move |cfg| {
-        routes::configure(cfg, state.clone(), keys.clone())
+        routes::configure(cfg, state.clone(), keys.clone(), writes.clone())
     })
+    .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
     .with_events(&pool, &bus, listeners::all(&pool));
     Ok(part)

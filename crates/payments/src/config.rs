@@ -46,6 +46,8 @@ pub struct Settings {
     /// How long a charge attempt may stay unresolved before the sweeper repeats its call
     /// (`PAYMENT_RESOLVE_AFTER_SECONDS`).
     pub resolve_after: std::time::Duration,
+    /// `RATE_LIMIT_WRITES_PER_USER`; `None` with `RATE_LIMITS=off`.
+    pub writes_per_user: Option<common::rate_limit::Rate>,
 }
 
 impl Settings {
@@ -60,6 +62,7 @@ impl Settings {
                 "PAYMENT_RESOLVE_AFTER_SECONDS",
                 DEFAULT_RESOLVE_AFTER_SECONDS,
             )?),
+            writes_per_user: common::config::writes_per_user(src)?,
         })
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use common::bus::Bus;
 use common::config::DatabaseSettings;
+use common::rate_limit::WritesPerUser;
 use common::server::ServicePart;
 use sqlx::PgPool;
 
@@ -77,6 +78,8 @@ async fn assemble(
         provider: provider.clone(),
     };
     let keys = settings.jwt.clone();
+    let writes = WritesPerUser::new(settings.writes_per_user);
+    let forget = writes.clone();
     common::metrics::declare_payments(NAME);
     let sweeper = sweeper::Sweeper {
         pool: pool.clone(),
@@ -85,8 +88,9 @@ async fn assemble(
     };
     let unresolved = pool.clone();
     Ok(ServicePart::new(NAME, move |cfg| {
-        routes::configure(cfg, state.clone(), keys.clone())
+        routes::configure(cfg, state.clone(), keys.clone(), writes.clone())
     })
+    .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
     .with_events(
         &pool,

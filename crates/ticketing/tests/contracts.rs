@@ -75,34 +75,49 @@ fn openapi_documents_every_route_of_spec_section_3() {
         (
             "/api/users/signup",
             "post",
-            &[201, 400, 413, 500][..],
+            &[201, 400, 413, 429, 500, 503][..],
             false,
         ),
-        ("/api/users/signin", "post", &[200, 400, 413, 500], false),
+        (
+            "/api/users/signin",
+            "post",
+            &[200, 400, 413, 429, 500, 503],
+            false,
+        ),
         ("/api/users/signout", "post", &[200], false),
         ("/api/users/currentuser", "get", &[200], false),
-        ("/api/tickets", "post", &[201, 400, 401, 413, 500], true),
+        (
+            "/api/tickets",
+            "post",
+            &[201, 400, 401, 413, 429, 500],
+            true,
+        ),
         ("/api/tickets", "get", &[200, 500], false),
         ("/api/tickets/{id}", "get", &[200, 404, 500], false),
         (
             "/api/tickets/{id}",
             "put",
-            &[200, 400, 401, 404, 413, 500],
+            &[200, 400, 401, 404, 413, 429, 500],
             true,
         ),
-        ("/api/orders", "post", &[201, 400, 401, 404, 413, 500], true),
+        (
+            "/api/orders",
+            "post",
+            &[201, 400, 401, 404, 413, 429, 500],
+            true,
+        ),
         ("/api/orders", "get", &[200, 401, 500], true),
         ("/api/orders/{id}", "get", &[200, 401, 404, 500], true),
         (
             "/api/orders/{id}",
             "delete",
-            &[204, 400, 401, 404, 500],
+            &[204, 400, 401, 404, 429, 500],
             true,
         ),
         (
             "/api/payments",
             "post",
-            &[201, 400, 401, 402, 404, 413, 500, 502],
+            &[201, 400, 401, 402, 404, 413, 429, 500, 502],
             true,
         ),
     ];
@@ -167,8 +182,13 @@ fn only_the_selected_services_are_documented() {
 async fn the_launcher_serves_the_document() {
     let part = contracts::docs_part(ticketing::SERVICES).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let running =
-        common::server::start(listener, common::testing::loopback(), vec![part], 1).unwrap();
+    let running = common::server::start(
+        listener,
+        common::testing::loopback(),
+        vec![part],
+        common::server::ServerOptions::workers(1),
+    )
+    .unwrap();
     let res = reqwest::get(format!("{}{}", running.url(), contracts::OPENAPI_PATH))
         .await
         .unwrap();

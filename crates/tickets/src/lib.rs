@@ -7,7 +7,10 @@ pub mod repo;
 mod routes;
 
 use common::bus::Bus;
-use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys};
+use common::config::{
+    ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, writes_per_user,
+};
+use common::rate_limit::{Rate, WritesPerUser};
 use common::server::ServicePart;
 use common::session::JwtKeys;
 
@@ -23,6 +26,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub events: EventsSettings,
     pub jwt: JwtKeys,
+    /// `RATE_LIMIT_WRITES_PER_USER`; `None` with `RATE_LIMITS=off`.
+    pub writes_per_user: Option<Rate>,
 }
 
 impl Settings {
@@ -31,6 +36,7 @@ impl Settings {
             database: DatabaseSettings::from_source(src)?,
             events: EventsSettings::from_source(src)?,
             jwt: jwt_keys(src)?,
+            writes_per_user: writes_per_user(src)?,
         })
     }
 }
@@ -45,9 +51,12 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let pool = common::db::prepare(&settings.database, &MIGRATOR).await?;
     let bus = Bus::from_settings(&settings.events).await?;
     let (routes_pool, keys) = (pool.clone(), settings.jwt.clone());
+    let writes = WritesPerUser::new(settings.writes_per_user);
+    let forget = writes.clone();
     let part = ServicePart::new(NAME, move |cfg| {
-        routes::configure(cfg, routes_pool.clone(), keys.clone())
+        routes::configure(cfg, routes_pool.clone(), keys.clone(), writes.clone())
     })
+    .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
     .with_events(&pool, &bus, listeners::all(&pool));
     Ok(part)

@@ -2,6 +2,7 @@
 //! cookie, never a session of its own. One `reqwest::Client` without a cookie store, so no
 //! visitor's session can leak into another's request.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -84,9 +85,24 @@ pub struct Answer<T> {
     pub set_cookies: Vec<header::HeaderValue>,
 }
 
-/// The visitor's session cookie, forwarded as is.
+/// Who the storefront calls the API for: the visitor's session cookie, forwarded as is, and the
+/// visitor's address, forwarded in `X-Forwarded-For` so that the API's per-address limits count
+/// each visitor, not the storefront (the API trusts the storefront as a proxy: `TRUSTED_PROXIES`).
 #[derive(Debug, Clone, Default)]
-pub struct Session(pub Option<String>);
+pub struct Caller {
+    pub session: Option<String>,
+    pub address: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The same visitor without a session (sign-in, sign-up).
+    pub fn anonymous(&self) -> Self {
+        Self {
+            session: None,
+            address: self.address,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Api {
@@ -119,12 +135,15 @@ impl Api {
         &self,
         method: Method,
         path: &str,
-        session: &Session,
+        caller: &Caller,
         body: Option<&Value>,
     ) -> Result<Answer<T>, Failure> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &session.0 {
+        if let Some(token) = &caller.session {
             request = request.header(header::COOKIE, format!("session={token}"));
+        }
+        if let Some(address) = caller.address {
+            request = request.header(common::client_address::FORWARDED_FOR, address.to_string());
         }
         if let Some(body) = body {
             request = request.json(body);
@@ -168,59 +187,56 @@ impl Api {
         }
     }
 
-    pub async fn current_user(&self, session: &Session) -> Result<Option<User>, Failure> {
-        if session.0.is_none() {
+    pub async fn current_user(&self, caller: &Caller) -> Result<Option<User>, Failure> {
+        if caller.session.is_none() {
             return Ok(None);
         }
         let answer: Answer<CurrentUserBody> = self
-            .call(Method::GET, "/api/users/currentuser", session, None)
+            .call(Method::GET, "/api/users/currentuser", caller, None)
             .await?;
         Ok(answer.body.current_user)
     }
 
-    pub async fn sign_up(&self, email: &str, password: &str) -> Result<Answer<User>, Failure> {
+    pub async fn sign_up(
+        &self,
+        caller: &Caller,
+        email: &str,
+        password: &str,
+    ) -> Result<Answer<User>, Failure> {
         let body = json!(Credentials { email, password });
-        self.call(
-            Method::POST,
-            "/api/users/signup",
-            &Session::default(),
-            Some(&body),
-        )
-        .await
+        let path = "/api/users/signup";
+        self.call(Method::POST, path, &caller.anonymous(), Some(&body))
+            .await
     }
 
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Answer<User>, Failure> {
+    pub async fn sign_in(
+        &self,
+        caller: &Caller,
+        email: &str,
+        password: &str,
+    ) -> Result<Answer<User>, Failure> {
         let body = json!(Credentials { email, password });
-        self.call(
-            Method::POST,
-            "/api/users/signin",
-            &Session::default(),
-            Some(&body),
-        )
-        .await
+        let path = "/api/users/signin";
+        self.call(Method::POST, path, &caller.anonymous(), Some(&body))
+            .await
     }
 
-    pub async fn sign_out(&self, session: &Session) -> Result<Answer<Value>, Failure> {
-        self.call(
-            Method::POST,
-            "/api/users/signout",
-            session,
-            Some(&json!({})),
-        )
-        .await
+    pub async fn sign_out(&self, caller: &Caller) -> Result<Answer<Value>, Failure> {
+        self.call(Method::POST, "/api/users/signout", caller, Some(&json!({})))
+            .await
     }
 
-    pub async fn tickets(&self) -> Result<Vec<Ticket>, Failure> {
+    pub async fn tickets(&self, caller: &Caller) -> Result<Vec<Ticket>, Failure> {
         let answer = self
-            .call(Method::GET, "/api/tickets", &Session::default(), None)
+            .call(Method::GET, "/api/tickets", &caller.anonymous(), None)
             .await?;
         Ok(answer.body)
     }
 
-    pub async fn ticket(&self, id: TicketId) -> Result<Ticket, Failure> {
+    pub async fn ticket(&self, caller: &Caller, id: TicketId) -> Result<Ticket, Failure> {
         let path = format!("/api/tickets/{id}");
         let answer = self
-            .call(Method::GET, &path, &Session::default(), None)
+            .call(Method::GET, &path, &caller.anonymous(), None)
             .await?;
         Ok(answer.body)
     }
@@ -228,57 +244,53 @@ impl Api {
     /// Lists a ticket; `price` goes as the form's text, which the API accepts (SPEC §2).
     pub async fn create_ticket(
         &self,
-        session: &Session,
+        caller: &Caller,
         title: &str,
         price: &str,
     ) -> Result<Ticket, Failure> {
         let body = json!({"title": title, "price": price});
         let answer = self
-            .call(Method::POST, "/api/tickets", session, Some(&body))
+            .call(Method::POST, "/api/tickets", caller, Some(&body))
             .await?;
         Ok(answer.body)
     }
 
     pub async fn update_ticket(
         &self,
-        session: &Session,
+        caller: &Caller,
         id: TicketId,
         title: &str,
         price: &str,
     ) -> Result<Ticket, Failure> {
         let body = json!({"title": title, "price": price});
         let path = format!("/api/tickets/{id}");
-        let answer = self.call(Method::PUT, &path, session, Some(&body)).await?;
+        let answer = self.call(Method::PUT, &path, caller, Some(&body)).await?;
         Ok(answer.body)
     }
 
-    pub async fn create_order(
-        &self,
-        session: &Session,
-        ticket: TicketId,
-    ) -> Result<Order, Failure> {
+    pub async fn create_order(&self, caller: &Caller, ticket: TicketId) -> Result<Order, Failure> {
         let body = json!({"ticketId": ticket});
         let answer = self
-            .call(Method::POST, "/api/orders", session, Some(&body))
+            .call(Method::POST, "/api/orders", caller, Some(&body))
             .await?;
         Ok(answer.body)
     }
 
-    pub async fn orders(&self, session: &Session) -> Result<Vec<Order>, Failure> {
-        let answer = self.call(Method::GET, "/api/orders", session, None).await?;
+    pub async fn orders(&self, caller: &Caller) -> Result<Vec<Order>, Failure> {
+        let answer = self.call(Method::GET, "/api/orders", caller, None).await?;
         Ok(answer.body)
     }
 
-    pub async fn order(&self, session: &Session, id: OrderId) -> Result<Order, Failure> {
+    pub async fn order(&self, caller: &Caller, id: OrderId) -> Result<Order, Failure> {
         let path = format!("/api/orders/{id}");
-        let answer = self.call(Method::GET, &path, session, None).await?;
+        let answer = self.call(Method::GET, &path, caller, None).await?;
         Ok(answer.body)
     }
 
-    pub async fn pay(&self, session: &Session, order: OrderId, card: &str) -> Result<(), Failure> {
+    pub async fn pay(&self, caller: &Caller, order: OrderId, card: &str) -> Result<(), Failure> {
         let body = json!({"orderId": order, "token": card});
         let _: Answer<Value> = self
-            .call(Method::POST, "/api/payments", session, Some(&body))
+            .call(Method::POST, "/api/payments", caller, Some(&body))
             .await?;
         Ok(())
     }

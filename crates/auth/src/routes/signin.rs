@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use common::client_address::ClientAddress;
 use common::openapi::ErrorBody;
 use common::{ApiError, FieldError};
 use serde_json::Value;
@@ -24,6 +25,7 @@ pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
         (status = 200, description = "Signed in; a new session cookie is set", body = super::SignedIn),
         (status = 400, description = "Validation failure, \"Invalid credentials\", or a body that is not valid JSON", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many sign-ins for this account or from this address: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody),
         (status = 503, description = "Too many passwords being checked at once: try again after `Retry-After` seconds", body = ErrorBody)
     )
@@ -31,9 +33,16 @@ pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
 #[tracing::instrument(name = "signin", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signin(
     state: web::Data<AppState>,
+    client: ClientAddress,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, password) = validate(&body)?;
+    // Before any hashing: a refused guess costs nothing.
+    state.limits.signin_per_address.check(&client.0)?;
+    state
+        .limits
+        .signin_per_account
+        .check(&email.as_str().to_owned())?;
     let user = repo::find_by_email(&state.pool, &email).await?;
     let (id, stored) = match user {
         Some(user) => (Some(user.id), Some(user.hash())),

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use common::client_address::ClientAddress;
 use common::error::on_constraint;
 use common::openapi::ErrorBody;
 use common::{ApiError, FieldError, UserId};
@@ -24,6 +25,7 @@ pub const EMAIL_IN_USE: &str = "Email in use";
         (status = 201, description = "Signed up; the session cookie is set", body = super::SignedIn),
         (status = 400, description = "Validation failure, \"Email in use\", or a body that is not valid JSON", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody),
         (status = 503, description = "Too many passwords being checked at once: try again after `Retry-After` seconds", body = ErrorBody)
     )
@@ -31,9 +33,11 @@ pub const EMAIL_IN_USE: &str = "Email in use";
 #[tracing::instrument(name = "signup", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signup(
     state: web::Data<AppState>,
+    client: ClientAddress,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, password) = validate(&body)?;
+    state.limits.signup_per_address.check(&client.0)?;
     let hash = state
         .hasher
         .hash(password)

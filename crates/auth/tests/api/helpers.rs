@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use common::server::{Running, start};
+use common::config::HostSettings;
+use common::server::{Running, ServerOptions, start};
+use common::telemetry::LogFormat;
 use common::testing::{Api, TEST_JWT_KEY, TestDb, expect_status, loopback};
 use reqwest::header::SET_COOKIE;
 use serde_json::{Value, json};
@@ -42,10 +44,16 @@ pub async fn spawn_with_env(extra: &[(&str, &str)]) -> TestApp {
     }
     let settings =
         auth::Settings::from_source(&env).unwrap_or_else(|e| panic!("test settings: {e}"));
+    let host = HostSettings::from_source(&env, LogFormat::Json)
+        .unwrap_or_else(|e| panic!("test host settings: {e}"));
     let part = auth::build(settings)
         .await
         .unwrap_or_else(|e| panic!("building the auth service: {e:#}"));
-    let running = start(loopback(), loopback(), vec![part], 1)
+    let options = ServerOptions {
+        workers: 1,
+        trusted_proxies: host.trusted_proxies,
+    };
+    let running = start(loopback(), loopback(), vec![part], options)
         .unwrap_or_else(|e| panic!("starting the server: {e:#}"));
     TestApp {
         api: Api::new(running.url()),

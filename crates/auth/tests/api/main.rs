@@ -1,6 +1,10 @@
+//! Black-box tests: panicking on a broken precondition is the point, so expect/unwrap are fine here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod errors;
 mod hashing;
 mod helpers;
 mod sessions;
 mod signin;
 mod signup;
+mod throttling;

@@ -22,6 +22,7 @@ use crate::repo;
         (status = 400, description = "\"Cannot cancel a completed order\"", body = ErrorBody),
         (status = 401, description = "Not signed in, or not the buyer", body = ErrorBody),
         (status = 404, description = "No such order, or a malformed id", body = ErrorBody),
+        (status = 429, description = "Too many changes by this user: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)
     ),
     security(("session" = []), ("bearer" = []))

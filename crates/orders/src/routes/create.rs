@@ -29,6 +29,7 @@ pub const OWN_TICKET: &str = "Cannot order your own ticket";
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "Orders knows no such ticket", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many changes by this user: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)
     ),
     security(("session" = []), ("bearer" = []))

@@ -5,8 +5,10 @@ mod create;
 mod list;
 mod show;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use common::openapi::{ErrorBody, SessionSchemes};
+use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 use sqlx::PgPool;
 
@@ -41,9 +43,12 @@ pub struct OrderRequest {
     ticket_id: common::TicketId,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys, writes: WritesPerUser) {
     cfg.service(
         web::scope(crate::API_PREFIX)
+            .wrap(from_fn(move |req, next| {
+                rate_limit::writes_per_user(writes.clone(), req, next)
+            }))
             .app_data(web::Data::new(state))
             .app_data(web::Data::new(keys))
             .route("", web::post().to(create::create))

@@ -33,6 +33,7 @@ pub async fn spawn_with(holds: orders::domain::HoldRules) -> TestApp {
         jwt: jwt_keys(),
         order_expiration_seconds: 900,
         holds,
+        writes_per_user: common::config::DEFAULT_WRITES_PER_USER.parse().ok(),
     };
     let running = serve(vec![
         orders::build(settings)

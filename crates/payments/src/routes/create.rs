@@ -33,6 +33,7 @@ use crate::settle::{SettleError, Settlement, settle};
         (status = 402, description = "Payment declined by the provider", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many changes by this user: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody),
         (status = 502, description = "Payment provider unavailable", body = ErrorBody)
     ),

@@ -2,8 +2,10 @@
 
 mod create;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use common::openapi::{ErrorBody, SessionSchemes};
+use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 
 use crate::AppState;
@@ -38,9 +40,17 @@ pub struct Payment {
     pub id: common::PaymentId,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, state: AppState, keys: JwtKeys) {
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    state: AppState,
+    keys: JwtKeys,
+    writes: WritesPerUser,
+) {
     cfg.service(
         web::scope(crate::API_PREFIX)
+            .wrap(from_fn(move |req, next| {
+                rate_limit::writes_per_user(writes.clone(), req, next)
+            }))
             .app_data(web::Data::new(keys))
             .app_data(web::Data::new(state))
             .route("", web::post().to(create::create)),

@@ -85,8 +85,13 @@ impl Stack {
         let parts = ticketing::build(services, &src)
             .await
             .expect("building the services");
-        let running = common::server::start(listener, common::testing::loopback(), parts, 2)
-            .expect("starting");
+        let running = common::server::start(
+            listener,
+            common::testing::loopback(),
+            parts,
+            common::server::ServerOptions::workers(2),
+        )
+        .expect("starting");
         Self {
             api: Api::new(running.url()),
             metrics_url: running.metrics_url(),

@@ -8,3 +8,4 @@ mod price_snapshot;
 mod purchase_lifecycle;
 mod reservation_flow;
 mod sign_up_to_order;
+mod throttled_storefront;

@@ -24,6 +24,7 @@ use crate::repo;
         (status = 400, description = "Validation failure, or a body that is not valid JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many changes by this user: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)
     ),
     security(("session" = []), ("bearer" = []))

@@ -5,8 +5,10 @@ mod list;
 mod show;
 mod update;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use common::openapi::{ErrorBody, PriceInput, SessionSchemes};
+use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 use sqlx::PgPool;
 
@@ -33,9 +35,12 @@ pub struct TicketRequest {
     price: PriceInput,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys) {
+pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys, writes: WritesPerUser) {
     cfg.service(
         web::scope(crate::API_PREFIX)
+            .wrap(from_fn(move |req, next| {
+                rate_limit::writes_per_user(writes.clone(), req, next)
+            }))
             .app_data(web::Data::new(pool))
             .app_data(web::Data::new(keys))
             .route("", web::post().to(create::create))

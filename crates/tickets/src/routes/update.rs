@@ -27,6 +27,7 @@ pub const RESERVED: &str = "Cannot edit a reserved ticket";
         (status = 401, description = "Not signed in, or not the owner", body = ErrorBody),
         (status = 404, description = "No such ticket, or a malformed id", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "Too many changes by this user: try again after `Retry-After` seconds", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)
     ),
     security(("session" = []), ("bearer" = []))

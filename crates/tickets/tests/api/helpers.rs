@@ -20,12 +20,18 @@ pub struct TestApp {
 }
 
 pub async fn spawn() -> TestApp {
+    spawn_with_writes_per_user(common::config::DEFAULT_WRITES_PER_USER).await
+}
+
+/// The app with its own limit on each user's writes (`RATE_LIMIT_WRITES_PER_USER`).
+pub async fn spawn_with_writes_per_user(rate: &str) -> TestApp {
     let db = TestDb::new();
     let namespace = unique_namespace();
     let settings = tickets::Settings {
         database: database_settings(&db),
         events: events_settings(&namespace),
         jwt: jwt_keys(),
+        writes_per_user: Some(rate.parse().expect("a rate")),
     };
     let running = serve(vec![
         tickets::build(settings)

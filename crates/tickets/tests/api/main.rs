@@ -6,4 +6,5 @@ mod helpers;
 mod list_and_show;
 mod listeners;
 mod sessions;
+mod throttling;
 mod update;

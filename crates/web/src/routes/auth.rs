@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use super::{State, Visitor, page, status_of, with_cookies};
+use super::{State, Visitor, page, shown_on_the_form, status_of, with_cookies};
 use crate::api::{Answer, Failure, User};
 use crate::domain::errors::FormErrors;
 use crate::domain::next::safe_next;
@@ -54,7 +54,10 @@ pub async fn sign_in(
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
     let next = safe_next(form.next.as_deref());
-    let answer = state.api.sign_in(form.email.trim(), &form.password).await;
+    let answer = state
+        .api
+        .sign_in(&visitor.caller, form.email.trim(), &form.password)
+        .await;
     finish(answer, &next, &form.email, || {
         AuthPage::sign_in(visitor.chrome(), &next)
     })
@@ -68,7 +71,10 @@ pub async fn sign_up(
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
     let next = safe_next(form.next.as_deref());
-    let answer = state.api.sign_up(form.email.trim(), &form.password).await;
+    let answer = state
+        .api
+        .sign_up(&visitor.caller, form.email.trim(), &form.password)
+        .await;
     finish(answer, &next, &form.email, || {
         AuthPage::sign_up(visitor.chrome(), &next)
     })
@@ -83,7 +89,7 @@ fn finish(
 ) -> Result<HttpResponse, PageError> {
     match answer {
         Ok(answer) => Ok(with_cookies(see_other(next), &answer.set_cookies)),
-        Err(Failure::Refused { status, messages }) if status == 400 => {
+        Err(Failure::Refused { status, messages }) if shown_on_the_form(status) => {
             let errors = FormErrors::from_api(&messages, &["email", "password"]);
             Ok(page(status_of(status), &form().retry(email, errors)))
         }
@@ -99,7 +105,7 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, PageError> {
     let answer = state
         .api
-        .sign_out(&visitor.session)
+        .sign_out(&visitor.caller)
         .await
         .map_err(|f| visitor.fail(f))?;
     Ok(with_cookies(see_other("/"), &answer.set_cookies))

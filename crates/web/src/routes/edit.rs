@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use common::TicketId;
 
 use super::sell::TicketForm;
-use super::{State, Visitor, page, parse_id, status_of};
+use super::{State, Visitor, page, parse_id, shown_on_the_form, status_of};
 use crate::api::Failure;
 use crate::domain::errors::FormErrors;
 use crate::error::PageError;
@@ -19,7 +19,11 @@ pub async fn form(
 ) -> Result<HttpResponse, PageError> {
     let id: TicketId = parse_id(&id)?;
     let user = visitor.require(&format!("/tickets/{id}/edit"))?;
-    let ticket = state.api.ticket(id).await.map_err(|f| visitor.fail(f))?;
+    let ticket = state
+        .api
+        .ticket(&visitor.caller, id)
+        .await
+        .map_err(|f| visitor.fail(f))?;
     if ticket.user_id != user.id {
         return Err(PageError::NotYours);
     }
@@ -43,12 +47,16 @@ pub async fn submit(
     let price = form.price.trim().trim_start_matches('$');
     match state
         .api
-        .update_ticket(&visitor.session, id, &form.title, price)
+        .update_ticket(&visitor.caller, id, &form.title, price)
         .await
     {
         Ok(ticket) => Ok(see_other(&format!("/tickets/{}", ticket.id))),
-        Err(Failure::Refused { status, messages }) if status == 400 => {
-            let ticket = state.api.ticket(id).await.map_err(|f| visitor.fail(f))?;
+        Err(Failure::Refused { status, messages }) if shown_on_the_form(status) => {
+            let ticket = state
+                .api
+                .ticket(&visitor.caller, id)
+                .await
+                .map_err(|f| visitor.fail(f))?;
             let errors = FormErrors::from_api(&messages, &["title", "price"]);
             let view = TicketFormPage::edit(visitor.chrome(), &ticket).retry(
                 &form.title,

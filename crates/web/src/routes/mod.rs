@@ -17,7 +17,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
 
-use crate::api::{Api, Failure, Session, User};
+use crate::api::{Api, Caller, Failure, User};
 use crate::error::PageError;
 use crate::security::html;
 use crate::views::{Chrome, render};
@@ -57,7 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
 /// The visitor of a page: their forwarded session, who they are (asked of the API), and where
 /// they are (for "sign in and come back").
 pub struct Visitor {
-    pub session: Session,
+    /// The visitor's session and address, for the API calls made on their behalf.
+    pub caller: Caller,
     pub user: Option<User>,
     pub here: String,
 }
@@ -86,11 +87,15 @@ impl FromRequest for Visitor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<State>>().cloned();
-        let session = Session(
-            req.cookie(common::session::COOKIE_NAME)
+        let caller = Caller {
+            session: req
+                .cookie(common::session::COOKIE_NAME)
                 .map(|c| c.value().to_owned())
                 .filter(|v| !v.is_empty()),
-        );
+            address: Some(common::client_address::TrustedProxies::client_of_request(
+                req,
+            )),
+        };
         let here = req
             .uri()
             .path_and_query()
@@ -102,14 +107,10 @@ impl FromRequest for Visitor {
             })?;
             let user = state
                 .api
-                .current_user(&session)
+                .current_user(&caller)
                 .await
                 .map_err(|f| PageError::Unavailable(f.into()))?;
-            Ok(Visitor {
-                session,
-                user,
-                here,
-            })
+            Ok(Visitor { caller, user, here })
         })
     }
 }
@@ -135,6 +136,12 @@ pub fn with_cookies(
         }
     }
     response
+}
+
+/// Whether an API refusal is shown on the form that asked (a rule refused it, or the visitor
+/// must slow down); others are error pages.
+pub fn shown_on_the_form(status: u16) -> bool {
+    matches!(status, 400 | 429)
 }
 
 /// The status a re-rendered form answers with: the API's, for its refusals.

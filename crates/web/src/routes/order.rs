@@ -26,7 +26,7 @@ pub async fn show(
     visitor.require(&format!("/orders/{id}"))?;
     let order = state
         .api
-        .order(&visitor.session, id)
+        .order(&visitor.caller, id)
         .await
         .map_err(|f| visitor.fail(f))?;
     let view = OrderPage::from_api(visitor.chrome(), &order, time::OffsetDateTime::now_utc());

@@ -11,7 +11,7 @@ pub async fn list(visitor: Visitor, state: web::Data<State>) -> Result<HttpRespo
     visitor.require("/orders")?;
     let orders = state
         .api
-        .orders(&visitor.session)
+        .orders(&visitor.caller)
         .await
         .map_err(|f| visitor.fail(f))?;
     let now = time::OffsetDateTime::now_utc();

@@ -34,7 +34,7 @@ pub async fn pay(
     let here = format!("/orders/{id}");
     visitor.require(&here)?;
     let api = &state.api;
-    let session = &visitor.session;
+    let session = &visitor.caller;
     let order = api.order(session, id).await.map_err(|f| visitor.fail(f))?;
     // An order placed a moment ago may not have reached the payments service yet.
     match patiently(|| api.pay(session, id, &form.token)).await {
@@ -50,7 +50,7 @@ pub async fn pay(
                 }
             }
         }
-        Err(Failure::Refused { status, messages }) if matches!(status, 400 | 402 | 502) => {
+        Err(Failure::Refused { status, messages }) if matches!(status, 400 | 402 | 429 | 502) => {
             let order = api.order(session, id).await.unwrap_or(order);
             let errors = FormErrors::from_api(&messages, &["token"]);
             let view =

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use common::TicketId;
 
-use super::{State, Visitor, page, parse_id, status_of};
+use super::{State, Visitor, page, parse_id, shown_on_the_form, status_of};
 use crate::api::{Failure, patiently};
 use crate::domain::errors::FormErrors;
 use crate::error::PageError;
@@ -20,11 +20,15 @@ pub async fn purchase(
     let id: TicketId = parse_id(&id)?;
     let here = format!("/tickets/{id}");
     visitor.require(&here)?;
-    let ticket = state.api.ticket(id).await.map_err(|f| visitor.fail(f))?;
+    let ticket = state
+        .api
+        .ticket(&visitor.caller, id)
+        .await
+        .map_err(|f| visitor.fail(f))?;
     // A ticket listed a moment ago may not have reached the orders service yet.
-    match patiently(|| state.api.create_order(&visitor.session, id)).await {
+    match patiently(|| state.api.create_order(&visitor.caller, id)).await {
         Ok(order) => Ok(see_other(&format!("/orders/{}", order.id))),
-        Err(Failure::Refused { status, messages }) if status == 400 => {
+        Err(Failure::Refused { status, messages }) if shown_on_the_form(status) => {
             let view = TicketPage::from_api(visitor.chrome(), &ticket, visitor.user.as_ref())
                 .with_errors(FormErrors::from_api(&messages, &[]));
             Ok(page(status_of(status), &view))

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use super::{State, Visitor, page, status_of};
+use super::{State, Visitor, page, shown_on_the_form, status_of};
 use crate::api::Failure;
 use crate::domain::errors::FormErrors;
 use crate::error::PageError;
@@ -40,11 +40,11 @@ pub async fn submit(
     let price = form.price.trim().trim_start_matches('$');
     match state
         .api
-        .create_ticket(&visitor.session, &form.title, price)
+        .create_ticket(&visitor.caller, &form.title, price)
         .await
     {
         Ok(ticket) => Ok(see_other(&format!("/tickets/{}", ticket.id))),
-        Err(Failure::Refused { status, messages }) if status == 400 => {
+        Err(Failure::Refused { status, messages }) if shown_on_the_form(status) => {
             let errors = FormErrors::from_api(&messages, &["title", "price"]);
             let view =
                 TicketFormPage::sell(visitor.chrome()).retry(&form.title, &form.price, errors);

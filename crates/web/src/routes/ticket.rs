@@ -14,7 +14,11 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: TicketId = parse_id(&id)?;
-    let ticket = state.api.ticket(id).await.map_err(|f| visitor.fail(f))?;
+    let ticket = state
+        .api
+        .ticket(&visitor.caller, id)
+        .await
+        .map_err(|f| visitor.fail(f))?;
     Ok(page(
         StatusCode::OK,
         &TicketPage::from_api(visitor.chrome(), &ticket, visitor.user.as_ref()),

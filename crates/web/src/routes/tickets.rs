@@ -8,7 +8,11 @@ use crate::views::TicketsPage;
 
 #[tracing::instrument(skip_all)]
 pub async fn list(visitor: Visitor, state: web::Data<State>) -> Result<HttpResponse, PageError> {
-    let tickets = state.api.tickets().await.map_err(|f| visitor.fail(f))?;
+    let tickets = state
+        .api
+        .tickets(&visitor.caller)
+        .await
+        .map_err(|f| visitor.fail(f))?;
     Ok(page(
         StatusCode::OK,
         &TicketsPage::from_api(visitor.chrome(), &tickets),

@@ -27,7 +27,7 @@ impl App {
             TcpListener::bind("127.0.0.1:0").expect("port"),
             common::testing::loopback(),
             vec![part],
-            1,
+            common::server::ServerOptions::workers(1),
         )
         .expect("starting");
         let http = reqwest::Client::builder()
