@@ -385,7 +385,10 @@ TARGET_LABELS = {"job", "instance"}
 # The subjects are the event types' SUBJECT constants.
 SUBJECTS = set(re.findall(r'const SUBJECT: &\'static str = "([^"]+)";',
                           pathlib.Path("crates/common/src/events.rs").read_text()))
-assert len(SUBJECTS) == 7, f"crates/common/src/events.rs: expected 7 subjects, found {SUBJECTS}"
+# At least the seven of README's "Services and events"; more as events are added.
+assert SUBJECTS >= {"ticket.created", "ticket.updated", "order.created", "order.cancelled",
+                    "expiration.complete", "payment.created", "payment.refunded"}, \
+    f"crates/common/src/events.rs: the SUBJECT constants found are {SUBJECTS}"
 VALUES = {
     "service": set(SERVICES),
     "subject": SUBJECTS,
