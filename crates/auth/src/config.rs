@@ -1,7 +1,9 @@
 //! The auth service's settings (SPEC §6): its database, the session key and lifetime, and whether
 //! the session cookie is `Secure`.
 
-use common::config::{ConfigError, DatabaseSettings, Source, jwt_keys, parse_or, rate_limit};
+use common::config::{
+    ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, parse_or, rate_limit,
+};
 use common::rate_limit::Rate;
 use common::session::JwtKeys;
 
@@ -14,6 +16,9 @@ pub const DEFAULT_COOKIE_SECURE: bool = true;
 pub struct Settings {
     /// `DATABASE_URL` (required), `DATABASE_POOL_SIZE`.
     pub database: DatabaseSettings,
+    /// `NATS_URL`, `EVENTS_NAMESPACE`, `NATS_STREAM_REPLICAS`: sign-outs are published to every
+    /// service as session.revoked.
+    pub events: EventsSettings,
     /// `JWT_KEY` (required), `JWT_TTL_SECONDS` (default 86400).
     pub jwt: JwtKeys,
     /// `COOKIE_SECURE` (`true` or `false`, default `true`).
@@ -44,6 +49,7 @@ impl Settings {
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
             database: DatabaseSettings::from_source(src)?,
+            events: EventsSettings::from_source(src)?,
             jwt: jwt_keys(src)?,
             cookie_secure: parse_or(src, "COOKIE_SECURE", DEFAULT_COOKIE_SECURE)?,
             hashing: hashing_limits(src)?,

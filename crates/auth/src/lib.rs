@@ -1,6 +1,6 @@
 //! The auth service (SPEC §3 auth): users sign up, sign in and out, and ask who they are.
-//! Sessions are JWTs issued here and checked by every service (`common::session`).
-//! Auth neither publishes nor consumes events.
+//! Sessions are JWTs issued here and checked by every service (`common::session`). Signing out
+//! publishes session.revoked, which every service (this one too) applies.
 
 pub mod config;
 pub mod domain;
@@ -9,7 +9,7 @@ pub mod repo;
 pub mod routes;
 
 use anyhow::Context as _;
-use common::health::Dependency;
+use common::bus::Bus;
 use common::server::ServicePart;
 use common::session::JwtKeys;
 use std::net::IpAddr;
@@ -49,15 +49,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     <routes::ApiDoc as utoipa::OpenApi>::openapi()
 }
 
-/// Connects and migrates the database, then returns the service ready to be started.
+/// Connects and migrates the database, connects to NATS, then returns the service ready to be
+/// started.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let pool = common::db::connect(&settings.database.url, settings.database.pool_size)
+    let pool = common::db::prepare(&settings.database, &MIGRATOR)
         .await
-        .context("connecting the auth database")?;
-    common::db::migrate(&pool, &MIGRATOR).await?;
+        .context("preparing the auth database")?;
+    let bus = Bus::from_settings(&settings.events).await?;
+    let keys = settings.jwt;
     let state = AppState {
         pool: pool.clone(),
-        keys: settings.jwt,
+        keys: keys.clone(),
         hasher: hashing::Hasher::new(settings.hashing).await?,
         cookie_secure: settings.cookie_secure,
         limits: Limits {
@@ -70,10 +72,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     Ok(
         ServicePart::new("auth", move |cfg| routes::configure(cfg, state.clone()))
             .serves(API_PREFIX)
-            .depends_on(Dependency::Postgres {
-                service: "auth",
-                pool,
-            })
+            // Publishes session.revoked; consumes nothing through a shared consumer.
+            .with_events(&pool, &bus, [])
+            .follow_sign_outs(&bus, &keys)
             .task(move |cancel| async move {
                 tokio::join!(
                     limits.signin_per_account.forget_idle_keys(cancel.clone()),

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use time::OffsetDateTime;
 
-use crate::ids::{OrderId, PaymentId, TicketId, UserId};
+use crate::ids::{OrderId, PaymentId, SessionId, TicketId, UserId};
 use crate::money::Price;
 
 /// An event type and the subject (below the namespace) it travels on.
@@ -12,7 +12,7 @@ pub trait Event: Serialize + DeserializeOwned + Send + Sync + std::fmt::Debug + 
 }
 
 /// Every subject of the system, for stream topology and documentation.
-pub const ALL_SUBJECTS: [&str; 7] = [
+pub const ALL_SUBJECTS: [&str; 8] = [
     TicketCreated::SUBJECT,
     TicketUpdated::SUBJECT,
     OrderCreated::SUBJECT,
@@ -20,6 +20,7 @@ pub const ALL_SUBJECTS: [&str; 7] = [
     ExpirationComplete::SUBJECT,
     PaymentCreated::SUBJECT,
     PaymentRefunded::SUBJECT,
+    SessionRevoked::SUBJECT,
 ];
 
 /// An order's status, shared by orders (the owner) and payments (the replica).
@@ -156,6 +157,23 @@ impl Event for PaymentRefunded {
     const SUBJECT: &'static str = "payment.refunded";
 }
 
+/// A session was signed out: every service refuses its token from now on. Every process reads
+/// these from the stream (each replica, not one of them), back to the oldest token still valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRevoked {
+    pub id: SessionId,
+    pub user_id: UserId,
+    /// When the token would have expired anyway: after it, the revocation can be forgotten.
+    #[serde(with = "crate::timestamp")]
+    #[schemars(schema_with = "crate::timestamp::json_schema")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl Event for SessionRevoked {
+    const SUBJECT: &'static str = "session.revoked";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +247,6 @@ mod tests {
         let mut all = ALL_SUBJECTS.to_vec();
         all.sort_unstable();
         all.dedup();
-        assert_eq!(all.len(), 7);
+        assert_eq!(all.len(), 8);
     }
 }

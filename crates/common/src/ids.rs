@@ -72,6 +72,8 @@ id_type!(
     PaymentId,
     /// One event: its outbox row and its `Nats-Msg-Id`.
     EventId,
+    /// One session (one sign-in or sign-up): what signing out revokes.
+    SessionId,
 );
 
 impl EventId {

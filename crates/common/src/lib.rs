@@ -15,6 +15,7 @@ pub mod money;
 pub mod observe;
 pub mod openapi;
 pub mod rate_limit;
+pub mod revocation;
 pub mod server;
 pub mod session;
 pub mod telemetry;
@@ -25,5 +26,5 @@ pub mod trace_context;
 pub mod testing;
 
 pub use error::{ApiError, FieldError};
-pub use ids::{EventId, OrderId, PaymentId, TicketId, UserId};
+pub use ids::{EventId, OrderId, PaymentId, SessionId, TicketId, UserId};
 pub use money::Price;

@@ -112,6 +112,15 @@ impl ServicePart {
         part
     }
 
+    /// Refuses the sessions signed out anywhere: follows session.revoked on `bus`, as far back
+    /// as a token lives, into the revocations `keys` check.
+    pub fn follow_sign_outs(self, bus: &crate::bus::Bus, keys: &crate::session::JwtKeys) -> Self {
+        let revocations = keys.revocations().clone();
+        let bus = bus.clone();
+        let lookback = Duration::from_secs(keys.ttl_seconds().unsigned_abs());
+        self.task(move |cancel| revocations.follow(bus, lookback, cancel))
+    }
+
     /// Answers unmatched paths outside `/api` with `fallback` instead of the JSON 404.
     pub fn fallback<F, Fut>(mut self, fallback: F) -> Self
     where

@@ -10,12 +10,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
+use crate::revocation::Revocations;
 
 /// The cookie that carries the session.
 pub const COOKIE_NAME: &str = "session";
 
-/// The JWT claims of SPEC §2.
+/// The JWT claims of SPEC §2, and the session they belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claims {
     pub id: UserId,
@@ -24,15 +25,21 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
+    /// The session, revoked when it signs out. Tokens issued before sessions could be revoked
+    /// have none and stay valid until they expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SessionId>,
 }
 
-/// The signing key and token lifetime, shared by every service of a deployment.
+/// The signing key and token lifetime, shared by every service of a deployment, and the
+/// sessions this service knows to be signed out.
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     ttl_seconds: i64,
+    revocations: Revocations,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -57,6 +64,7 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(bytes),
             validation,
             ttl_seconds,
+            revocations: Revocations::default(),
         }
     }
 
@@ -64,7 +72,12 @@ impl JwtKeys {
         self.ttl_seconds
     }
 
-    /// Issues a session token for a user, valid from now for the configured lifetime.
+    /// The signed-out sessions these keys refuse (fed by [`Revocations::follow`]).
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// Issues a token for a new session of a user, valid from now for the configured lifetime.
     pub fn issue(&self, id: UserId, email: &str) -> anyhow::Result<String> {
         let iat = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
@@ -72,6 +85,7 @@ impl JwtKeys {
             email: email.to_owned(),
             iat,
             exp: iat + self.ttl_seconds,
+            sid: Some(SessionId::new()),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -80,11 +94,17 @@ impl JwtKeys {
         )?)
     }
 
-    /// The claims of a valid, unexpired token signed with this key; `None` for anything else.
+    /// The claims of a valid, unexpired token signed with this key, of a session that has not
+    /// signed out; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|data| data.claims)
+            .filter(|claims| {
+                !claims
+                    .sid
+                    .is_some_and(|sid| self.revocations.is_revoked(sid))
+            })
     }
 
     /// Reads the session from the `session` cookie, else from `Authorization: Bearer`.
@@ -188,6 +208,7 @@ mod tests {
             email: "a@b.co".into(),
             iat: now - 100,
             exp: now - 1,
+            sid: None,
         };
         let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding)
             .unwrap_or_default();
@@ -208,6 +229,35 @@ mod tests {
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert_eq!(k.verify(&unsigned), None, "alg none");
         assert_eq!(k.verify("garbage"), None, "garbage");
+    }
+
+    #[test]
+    fn a_signed_out_session_is_no_session_and_old_tokens_without_one_still_verify() {
+        let k = keys();
+        let token = k.issue(UserId::new(), "a@b.co").unwrap_or_default();
+        let claims = k.verify(&token).unwrap_or_else(|| unreachable!());
+        let sid = claims.sid.unwrap_or_else(|| unreachable!());
+        let other = k.issue(UserId::new(), "c@d.co").unwrap_or_default();
+        k.revocations().revoke(
+            sid,
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        );
+        assert_eq!(k.verify(&token), None, "signed out");
+        assert!(
+            k.verify(&other).is_some(),
+            "another session of the same keys"
+        );
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let legacy = Claims {
+            id: UserId::new(),
+            email: "e@f.co".into(),
+            iat: now,
+            exp: now + 60,
+            sid: None,
+        };
+        let legacy = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &legacy, &k.encoding)
+            .unwrap_or_default();
+        assert!(k.verify(&legacy).is_some(), "a token from before sessions");
     }
 
     #[test]

@@ -100,6 +100,7 @@ async fn assemble(
             listeners::order_cancelled::listener(pool.clone(), provider),
         ],
     )
+    .follow_sign_outs(&bus, &settings.jwt)
     .task(move |cancel| sweeper.run(cancel))
     .collect(move || {
         let pool = unresolved.clone();

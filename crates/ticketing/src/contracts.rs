@@ -1,13 +1,13 @@
 //! The machine-readable contracts of the system, generated from the code: the OpenAPI document of
 //! every `/api` route (merged from each service's `openapi()`) and the AsyncAPI document of the
-//! seven events (payload schemas from the event types in `common::events`).
+//! events (payload schemas from the event types in `common::events`).
 //! Both are committed under `docs/`; `tests/contracts.rs` fails when they drift from the code.
 
 use actix_web::{HttpResponse, web};
 use anyhow::Context as _;
 use common::events::{
     Event, ExpirationComplete, OrderCancelled, OrderCreated, PaymentCreated, PaymentRefunded,
-    TicketCreated, TicketUpdated,
+    SessionRevoked, TicketCreated, TicketUpdated,
 };
 use common::server::ServicePart;
 use serde_json::{Map, Value, json};
@@ -109,7 +109,7 @@ fn contract<E: Event + schemars::JsonSchema>(
     }
 }
 
-/// The seven events, with SPEC §1's publishers and consumers.
+/// The events, with their publishers and consumers.
 pub fn events() -> Vec<EventContract> {
     vec![
         contract::<TicketCreated>(
@@ -153,6 +153,14 @@ pub fn events() -> Vec<EventContract> {
             "A charge for an order that could not keep it was refunded.",
             "payments",
             &[],
+        ),
+        contract::<SessionRevoked>(
+            "SessionRevoked",
+            "A session signed out. Every process of every service that checks sessions reads \
+             these (each replica, not a shared consumer), from as far back as a token lives, and \
+             refuses the session until it would have expired.",
+            "auth",
+            &["auth", "tickets", "orders", "payments"],
         ),
     ]
 }

@@ -84,7 +84,7 @@ fn openapi_documents_every_route_of_spec_section_3() {
             &[200, 400, 413, 429, 500, 503],
             false,
         ),
-        ("/api/users/signout", "post", &[200], false),
+        ("/api/users/signout", "post", &[200, 500], false),
         ("/api/users/currentuser", "get", &[200], false),
         (
             "/api/tickets",
@@ -278,6 +278,14 @@ fn real_events() -> Vec<(&'static str, &'static str, Value)> {
                 stripe_id: "ch_1".into(),
             },
         ),
+        of(
+            "SessionRevoked",
+            SessionRevoked {
+                id: common::SessionId::new(),
+                user_id: user,
+                expires_at: time::OffsetDateTime::now_utc(),
+            },
+        ),
     ]
 }
 
@@ -396,5 +404,8 @@ fn every_message_names_its_headers_publisher_and_consumers() {
         .values()
         .filter(|op| op["action"] == "receive")
         .count();
-    assert_eq!(receives, 11, "the consumers of SPEC §1");
+    assert_eq!(
+        receives, 15,
+        "the consumers of SPEC §1, and session.revoked's in every service checking sessions"
+    );
 }

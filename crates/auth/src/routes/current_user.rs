@@ -19,6 +19,6 @@ use super::CurrentUserBody;
 #[tracing::instrument(name = "currentuser", skip_all, fields(signed_in = user.0.is_some()))]
 pub async fn current_user(user: MaybeUser) -> HttpResponse {
     HttpResponse::Ok().json(CurrentUserBody {
-        current_user: user.0,
+        current_user: user.0.map(Into::into),
     })
 }

@@ -51,7 +51,29 @@ pub struct SignedIn {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CurrentUserBody {
-    pub current_user: Option<Claims>,
+    pub current_user: Option<SessionClaims>,
+}
+
+/// A session's claims as clients see them (the session id stays inside the token).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionClaims {
+    pub id: UserId,
+    pub email: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+}
+
+impl From<Claims> for SessionClaims {
+    fn from(claims: Claims) -> Self {
+        Self {
+            id: claims.id,
+            email: claims.email,
+            iat: claims.iat,
+            exp: claims.exp,
+        }
+    }
 }
 
 /// The empty object answered by sign-out.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use common::config::HostSettings;
 use common::server::{Running, ServerOptions, start};
 use common::telemetry::LogFormat;
-use common::testing::{Api, TEST_JWT_KEY, TestDb, expect_status, loopback};
+use common::testing::{Api, TEST_JWT_KEY, TestDb, expect_status, loopback, unique_namespace};
 use reqwest::header::SET_COOKIE;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -31,10 +31,12 @@ pub async fn spawn_with(cookie_secure: bool) -> TestApp {
 /// The app with its settings read from a test environment plus `extra` variables.
 pub async fn spawn_with_env(extra: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new();
+    let namespace = unique_namespace();
     let mut env: HashMap<String, String> = [
         ("DATABASE_URL", db.url.as_str()),
         ("DATABASE_POOL_SIZE", "4"),
         ("JWT_KEY", TEST_JWT_KEY),
+        ("EVENTS_NAMESPACE", namespace.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -56,6 +56,7 @@ async fn invalid_tokens_are_no_session() {
         email: "a@test.com".into(),
         iat,
         exp,
+        sid: None,
     };
     let good = jwt_keys().issue(id, "a@test.com").unwrap();
     assert!(

@@ -7,5 +7,6 @@ mod outbox_survives_nats_outage;
 mod price_snapshot;
 mod purchase_lifecycle;
 mod reservation_flow;
+mod sign_out_everywhere;
 mod sign_up_to_order;
 mod throttled_storefront;
