@@ -631,7 +631,7 @@ PLACE = "deploy/k8s/production"
 SERVICES = ["auth", "tickets", "orders", "expiration", "payments", "web"]
 HTTP_SERVICES = ["auth", "tickets", "orders", "payments", "web"]
 DATABASE_SERVICES = ["auth", "tickets", "orders", "expiration", "payments"]
-# Those that use events, and auth, which will (session revocation).
+# Those that use events (auth publishes sign-outs as session.revoked).
 NATS_CLIENTS = ["auth", "tickets", "orders", "expiration", "payments"]
 errors = []
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
