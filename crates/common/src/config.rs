@@ -208,6 +208,7 @@ mod tests {
                 "METRICS_PORT",
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "PORT",
+                "REQUEST_BODY_TIMEOUT_SECONDS",
                 "TRUSTED_PROXIES"
             ],
             "set, empty and missing names alike are recorded, each once"
@@ -365,6 +366,8 @@ pub struct HostSettings {
     pub otlp_endpoint: Option<String>,
     /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (default loopback only).
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// `REQUEST_BODY_TIMEOUT_SECONDS`: how long a request's body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 impl HostSettings {
@@ -392,6 +395,11 @@ impl HostSettings {
             http_workers: parse_or(src, "HTTP_WORKERS", default_workers)?,
             otlp_endpoint: src.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
             trusted_proxies: trusted_proxies(src)?,
+            body_timeout: std::time::Duration::from_secs(parse_or(
+                src,
+                "REQUEST_BODY_TIMEOUT_SECONDS",
+                crate::edge::DEFAULT_BODY_TIMEOUT.as_secs(),
+            )?),
         })
     }
 }

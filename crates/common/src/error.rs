@@ -207,6 +207,7 @@ fn json_rejection(err: &error::JsonPayloadError) -> ApiError {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
         E::ContentType => ApiError::InvalidJson("expected Content-Type: application/json".into()),
         E::Deserialize(e) => ApiError::InvalidJson(e.to_string()),
+        E::Payload(e) if crate::edge::is_body_timeout(e) => ApiError::BodyTimeout,
         other => ApiError::InvalidJson(other.to_string()),
     }
 }

@@ -6,6 +6,7 @@ pub mod bus;
 pub mod client_address;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod events;
 pub mod health;

@@ -14,9 +14,9 @@ use tokio_util::task::TaskTracker;
 use tracing_actix_web::TracingLogger;
 
 use crate::client_address::{ClientAddressSpans, TrustedProxies};
-use crate::error;
 use crate::health::{self, Dependency};
 use crate::observe::{self, Collector, ServiceMap};
+use crate::{edge, error};
 
 pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// Answers requests no route matched, outside `/api` (a web front end's HTML 404 page).
@@ -213,14 +213,26 @@ pub struct ServerOptions {
     pub workers: usize,
     /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// How long a request's body may take to arrive (`REQUEST_BODY_TIMEOUT_SECONDS`).
+    pub body_timeout: Duration,
 }
 
 impl ServerOptions {
-    /// `workers` threads, trusting loopback proxies only.
+    /// As the process's settings say.
+    pub fn from_host(host: &crate::config::HostSettings) -> Self {
+        Self {
+            workers: host.http_workers,
+            trusted_proxies: host.trusted_proxies.clone(),
+            body_timeout: host.body_timeout,
+        }
+    }
+
+    /// `workers` threads, trusting loopback proxies only, the default body deadline.
     pub fn workers(workers: usize) -> Self {
         Self {
             workers,
             trusted_proxies: TrustedProxies::default(),
+            body_timeout: crate::edge::DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -235,6 +247,7 @@ pub fn start(
     options: ServerOptions,
 ) -> anyhow::Result<Running> {
     let workers = options.workers;
+    let body_timeout = options.body_timeout;
     let trusted_proxies = web::Data::new(options.trusted_proxies);
     crate::metrics::install();
     let address = listener.local_addr()?;
@@ -260,6 +273,10 @@ pub fn start(
     let server = HttpServer::new(move || {
         let services = services.clone();
         let mut app = App::new()
+            .wrap(actix_web::middleware::from_fn(edge::same_origin_writes))
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                edge::body_deadline(body_timeout, req, next)
+            }))
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 observe::observe(services.clone(), req, next)
             }))
@@ -439,11 +456,7 @@ where
                     host.bind_address, host.metrics_port
                 )
             })?;
-        let options = ServerOptions {
-            workers: host.http_workers,
-            trusted_proxies: host.trusted_proxies.clone(),
-        };
-        let running = start(listener, metrics, parts, options)?;
+        let running = start(listener, metrics, parts, ServerOptions::from_host(&host))?;
         for name in names {
             tracing::info!(service = name, "service started");
         }

@@ -45,7 +45,55 @@ pub fn openapi(selection: &[&str]) -> anyhow::Result<OpenApi> {
             .with_context(|| format!("merging the {name} document"))?;
         doc.merge(part);
     }
+    document_edge_responses(&mut doc);
     Ok(doc)
+}
+
+/// What the server answers before any handler runs (`common::edge`), on every operation it
+/// applies to: 403 for a browser's cross-site state change, 408 for a body that stalls.
+fn document_edge_responses(doc: &mut OpenApi) {
+    use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder, content::ContentBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Put, item.put.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+            (HttpMethod::Patch, item.patch.as_mut()),
+        ];
+        for (_, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let responses = &mut operation.responses.responses;
+            responses.insert(
+                "403".into(),
+                error(
+                    "A browser's request from another site (`Sec-Fetch-Site`, `Origin`): \
+                       \"Cross-site request refused\"",
+                )
+                .into(),
+            );
+            if operation.request_body.is_some() {
+                responses.insert(
+                    "408".into(),
+                    error(
+                        "The body did not arrive within `REQUEST_BODY_TIMEOUT_SECONDS`: \
+                           \"Request body timed out\"",
+                    )
+                    .into(),
+                );
+            }
+        }
+    }
 }
 
 fn check_no_conflicting_schemas(doc: &OpenApi, other: &OpenApi) -> anyhow::Result<()> {

@@ -75,21 +75,21 @@ fn openapi_documents_every_route_of_spec_section_3() {
         (
             "/api/users/signup",
             "post",
-            &[201, 400, 413, 429, 500, 503][..],
+            &[201, 400, 403, 408, 413, 429, 500, 503][..],
             false,
         ),
         (
             "/api/users/signin",
             "post",
-            &[200, 400, 413, 429, 500, 503],
+            &[200, 400, 403, 408, 413, 429, 500, 503],
             false,
         ),
-        ("/api/users/signout", "post", &[200, 500], false),
+        ("/api/users/signout", "post", &[200, 403, 500], false),
         ("/api/users/currentuser", "get", &[200], false),
         (
             "/api/tickets",
             "post",
-            &[201, 400, 401, 413, 429, 500],
+            &[201, 400, 401, 403, 408, 413, 429, 500],
             true,
         ),
         ("/api/tickets", "get", &[200, 500], false),
@@ -97,13 +97,13 @@ fn openapi_documents_every_route_of_spec_section_3() {
         (
             "/api/tickets/{id}",
             "put",
-            &[200, 400, 401, 404, 413, 429, 500],
+            &[200, 400, 401, 403, 404, 408, 413, 429, 500],
             true,
         ),
         (
             "/api/orders",
             "post",
-            &[201, 400, 401, 404, 413, 429, 500],
+            &[201, 400, 401, 403, 404, 408, 413, 429, 500],
             true,
         ),
         ("/api/orders", "get", &[200, 401, 500], true),
@@ -111,13 +111,13 @@ fn openapi_documents_every_route_of_spec_section_3() {
         (
             "/api/orders/{id}",
             "delete",
-            &[204, 400, 401, 404, 429, 500],
+            &[204, 400, 401, 403, 404, 429, 500],
             true,
         ),
         (
             "/api/payments",
             "post",
-            &[201, 400, 401, 402, 404, 413, 429, 500, 502],
+            &[201, 400, 401, 402, 403, 404, 408, 413, 429, 500, 502],
             true,
         ),
     ];

@@ -1,40 +1,71 @@
-//! `Email`: an address as stored — trimmed, lower-cased and plausibly deliverable.
+//! `Email`: an address as stored — normalised, trimmed, lower-cased and plausibly deliverable.
+//! Look-alikes must not make distinct accounts: compatibility forms (full-width letters, the
+//! ideographic space) are folded by NFKC into the plain ones, and a new account's address must
+//! then be ASCII, which leaves no room for Cyrillic or Greek letters that look Latin, or for
+//! zero-width characters. An address already stored is still found at sign-in.
 
 /// The longest address accepted (RFC 5321's path limit minus the angle brackets).
 pub const MAX_LEN: usize = 254;
 
 pub const INVALID: &str = "Email must be valid";
+pub const NOT_ASCII: &str =
+    "Email must be written with ASCII letters, digits and punctuation (IDN domains as xn--)";
 
-/// A trimmed, lower-cased email address with one `@`, a non-empty local part, a dotted domain
-/// and no whitespace, at most 254 bytes long.
+/// A normalised (NFKC), trimmed, lower-cased email address with one `@`, a non-empty local part,
+/// a dotted domain and no whitespace, at most 254 bytes long.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidEmail;
+pub enum InvalidEmail {
+    /// Not an address.
+    Invalid,
+    /// A new account's address with other than ASCII characters in it.
+    NotAscii,
+}
+
+impl InvalidEmail {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Invalid => INVALID,
+            Self::NotAscii => NOT_ASCII,
+        }
+    }
+}
 
 impl std::fmt::Display for InvalidEmail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(INVALID)
+        f.write_str(self.message())
     }
 }
 
 impl std::error::Error for InvalidEmail {}
 
 impl Email {
-    /// Trims and lower-cases `input`, then checks it is a plausible address.
+    /// The address of a new account: as [`Email::parse`], and ASCII only.
+    pub fn parse_new(input: &str) -> Result<Self, InvalidEmail> {
+        let email = Self::parse(input)?;
+        if email.0.is_ascii() {
+            Ok(email)
+        } else {
+            Err(InvalidEmail::NotAscii)
+        }
+    }
+
+    /// Normalises (NFKC), trims and lower-cases `input`, then checks it is a plausible address.
     pub fn parse(input: &str) -> Result<Self, InvalidEmail> {
-        let email = input.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization as _;
+        let email = input.nfkc().collect::<String>().trim().to_lowercase();
         if email.is_empty()
             || email.len() > MAX_LEN
             || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(InvalidEmail);
+            return Err(InvalidEmail::Invalid);
         }
-        let (local, domain) = email.split_once('@').ok_or(InvalidEmail)?;
+        let (local, domain) = email.split_once('@').ok_or(InvalidEmail::Invalid)?;
         let domain_ok = domain.contains('.') && domain.split('.').all(|label| !label.is_empty());
         if local.is_empty() || domain.contains('@') || !domain_ok {
-            return Err(InvalidEmail);
+            return Err(InvalidEmail::Invalid);
         }
         Ok(Self(email))
     }
@@ -101,7 +132,41 @@ mod tests {
             (too_long.as_str(), "over 254 characters"),
         ];
         for (input, why) in cases {
-            assert_eq!(Email::parse(input), Err(InvalidEmail), "{why}: {input:?}");
+            assert_eq!(
+                Email::parse(input),
+                Err(InvalidEmail::Invalid),
+                "{why}: {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn look_alikes_fold_or_are_refused_for_new_accounts() {
+        let folded = [
+            ("ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ", "full-width letters"),
+            ("\u{3000}test@example.com", "an ideographic space"),
+            ("TEST@EXAMPLE.COM", "capitals"),
+        ];
+        for (input, why) in folded {
+            assert_eq!(
+                Email::parse_new(input).map(Email::into_inner),
+                Ok("test@example.com".to_owned()),
+                "{why}"
+            );
+        }
+        let refused = [
+            ("tеst@example.com", "a Cyrillic е"),
+            ("test@exаmple.com", "a Cyrillic а in the domain"),
+            ("te\u{200B}st@example.com", "a zero-width space"),
+            ("ünïcode@exämple.de", "accented letters"),
+        ];
+        for (input, why) in refused {
+            assert_eq!(
+                Email::parse_new(input),
+                Err(InvalidEmail::NotAscii),
+                "{why}"
+            );
+            assert!(Email::parse(input).is_ok(), "{why}: still found at sign-in");
         }
     }
 

@@ -8,7 +8,7 @@ use common::{ApiError, FieldError};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::domain::{Email, Password, email};
+use crate::domain::{Email, Password};
 use crate::repo;
 
 /// The one answer for an unknown email and a wrong password alike.
@@ -68,8 +68,8 @@ pub async fn signin(
 }
 
 fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
-    let email = Email::parse(super::text(body, "email"))
-        .map_err(|_| FieldError::new("email", email::INVALID));
+    let email =
+        Email::parse(super::text(body, "email")).map_err(|e| FieldError::new("email", e.message()));
     let password = Password::for_signin(super::text(body, "password"))
         .map_err(|e| FieldError::new("password", e.message()));
     match (email, password) {

@@ -9,7 +9,7 @@ use common::{ApiError, FieldError, UserId};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::domain::{Email, Password, email};
+use crate::domain::{Email, Password};
 use crate::repo;
 
 pub const EMAIL_IN_USE: &str = "Email in use";
@@ -53,8 +53,8 @@ pub async fn signup(
 }
 
 fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
-    let email = Email::parse(super::text(body, "email"))
-        .map_err(|_| FieldError::new("email", email::INVALID));
+    let email = Email::parse_new(super::text(body, "email"))
+        .map_err(|e| FieldError::new("email", e.message()));
     let password = Password::for_signup(super::text(body, "password"))
         .map_err(|e| FieldError::new("password", e.message()));
     match (email, password) {

@@ -53,7 +53,7 @@ pub async fn spawn_with_env(extra: &[(&str, &str)]) -> TestApp {
         .unwrap_or_else(|e| panic!("building the auth service: {e:#}"));
     let options = ServerOptions {
         workers: 1,
-        trusted_proxies: host.trusted_proxies,
+        ..ServerOptions::from_host(&host)
     };
     let running = start(loopback(), loopback(), vec![part], options)
         .unwrap_or_else(|e| panic!("starting the server: {e:#}"));

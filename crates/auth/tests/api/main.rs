@@ -1,6 +1,7 @@
 //! Black-box tests: panicking on a broken precondition is the point, so expect/unwrap are fine here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod cross_site;
 mod errors;
 mod hashing;
 mod helpers;

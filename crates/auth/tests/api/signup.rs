@@ -213,3 +213,45 @@ async fn concurrent_signups_of_one_email_have_exactly_one_winner() {
         .unwrap();
     assert_eq!(users, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alike_emails_do_not_make_distinct_accounts() {
+    let app = spawn().await;
+    app.signup("test@example.com", "secret").await;
+    let cases = [
+        (
+            "ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "Email in use",
+            "full-width letters fold into the same address",
+        ),
+        (
+            "tеst@example.com",
+            "Email must be written with ASCII letters, digits and punctuation (IDN domains as xn--)",
+            "a Cyrillic е",
+        ),
+        (
+            "te\u{200B}st@example.com",
+            "Email must be written with ASCII letters, digits and punctuation (IDN domains as xn--)",
+            "a zero-width space",
+        ),
+    ];
+    for (email, message, why) in cases {
+        let (status, body) = app
+            .api
+            .post(
+                "/api/users/signup",
+                None,
+                &json!({"email": email, "password": "secret"}),
+            )
+            .await;
+        assert_eq!(status, 400, "{why}: {body}");
+        assert_eq!(body["errors"][0]["message"], message, "{why}");
+    }
+    let (status, body) = app
+        .signin("ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ", "secret")
+        .await;
+    assert_eq!(
+        status, 200,
+        "the full-width form signs in to the one account: {body}"
+    );
+}

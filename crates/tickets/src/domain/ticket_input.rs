@@ -7,11 +7,15 @@ pub const TITLE_REQUIRED: &str = "Title is required";
 pub const TITLE_TOO_LONG: &str = "Title must be at most 200 characters";
 /// Postgres text cannot hold U+0000 (found by the API fuzzer: it used to be a 500).
 pub const TITLE_HAS_NUL: &str = "Title must not contain NUL characters";
+/// Bidirectional overrides and isolates reorder what is displayed: a title could read as one
+/// thing and be another (`"Seat 12 \u{202E}1W"` shows as "Seat 12 W1").
+pub const TITLE_HAS_BIDI_CONTROL: &str = "Title must not contain bidirectional control characters";
 pub const PRICE_ON_CREATE: &str = "Price must be greater than 0";
 pub const PRICE_ON_UPDATE: &str = "Price must be provided and must be greater than 0";
 const MAX_TITLE_CHARS: usize = 200;
 
-/// A non-blank title of at most 200 characters without NUL, trimmed.
+/// A title with something visible in it, of at most 200 characters, without NUL or
+/// bidirectional controls, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketTitle(String);
 
@@ -21,12 +25,14 @@ impl TicketTitle {
             .and_then(Value::as_str)
             .map(str::trim)
             .unwrap_or_default();
-        if text.is_empty() {
+        if text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
             Err(FieldError::new("title", TITLE_REQUIRED))
         } else if text.chars().count() > MAX_TITLE_CHARS {
             Err(FieldError::new("title", TITLE_TOO_LONG))
         } else if text.contains('\0') {
             Err(FieldError::new("title", TITLE_HAS_NUL))
+        } else if text.chars().any(is_bidi_control) {
+            Err(FieldError::new("title", TITLE_HAS_BIDI_CONTROL))
         } else {
             Ok(Self(text.to_owned()))
         }
@@ -35,6 +41,35 @@ impl TicketTitle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that change the order text is displayed in (Unicode's bidi control characters).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no room on screen (format and default-ignorable ones): a title of only
+/// these looks blank.
+fn is_invisible(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +121,18 @@ mod tests {
                 vec![("title", TITLE_HAS_NUL)],
             ),
             (
+                json!({"title": "\u{200B}\u{200D}\u{FEFF} \u{2060}", "price": 10}),
+                vec![("title", TITLE_REQUIRED)],
+            ),
+            (
+                json!({"title": "Row 1 \u{202E}seat 12", "price": 10}),
+                vec![("title", TITLE_HAS_BIDI_CONTROL)],
+            ),
+            (
+                json!({"title": "\u{2067}concert\u{2069}", "price": 10}),
+                vec![("title", TITLE_HAS_BIDI_CONTROL)],
+            ),
+            (
                 json!({"title": "a", "price": -10}),
                 vec![("price", PRICE_ON_CREATE)],
             ),
@@ -104,6 +151,24 @@ mod tests {
                 .unwrap_or_default();
             let got: Vec<_> = errors.iter().map(|e| (e.field, e.message)).collect();
             assert_eq!(got, expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn real_titles_in_any_script_are_kept() {
+        for title in [
+            "Konzert in Köln",
+            "コンサート",
+            "حفل موسيقي",
+            "👩‍🎤 live",
+            "Кон\u{AD}церт",
+        ] {
+            let input = TicketInput::parse(&json!({"title": title, "price": 5}), PRICE_ON_CREATE);
+            assert_eq!(
+                input.as_ref().map(|i| i.title.as_str()),
+                Ok(title),
+                "{title}"
+            );
         }
     }
 

@@ -40,6 +40,19 @@ async fn every_invalid_field_is_reported() {
             vec![("Title must not contain NUL characters", title)],
         ),
         (
+            "a bidirectional override (the title would read as something else)",
+            json!({"title": "Row 1 \u{202E}21 taes", "price": 10}),
+            vec![(
+                "Title must not contain bidirectional control characters",
+                title,
+            )],
+        ),
+        (
+            "zero-width characters only: looks blank",
+            json!({"title": "\u{200B}\u{200C}\u{FEFF}", "price": 10}),
+            vec![("Title is required", title)],
+        ),
+        (
             "zero price",
             json!({"title": "a", "price": 0}),
             vec![("Price must be greater than 0", price)],
