@@ -59,6 +59,71 @@ pub fn is_body_timeout(error: &PayloadError) -> bool {
     matches!(error, PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
 }
 
+/// Middleware around everything: notes each request's arrival (the drain waits for a quiet
+/// moment), and while draining asks clients to close their connection after the answer, so their
+/// next request opens one to a replica that is staying.
+pub async fn while_draining(
+    activity: std::sync::Arc<crate::server::Activity>,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    activity.touch();
+    let mut response = next.call(req).await?;
+    if draining.load(std::sync::atomic::Ordering::Relaxed) {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(response)
+}
+
+/// The database gate of each service that has one, by service name.
+pub struct Gates(std::collections::HashMap<&'static str, crate::db::DatabaseGate>);
+
+impl Gates {
+    pub fn new(dependencies: &[crate::health::Dependency]) -> Self {
+        Self(
+            dependencies
+                .iter()
+                .filter_map(|d| match d {
+                    crate::health::Dependency::Postgres(gate) => {
+                        Some((gate.service(), gate.clone()))
+                    }
+                    crate::health::Dependency::Nats { .. } => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Middleware: while the database of the service a request is for is unreachable, the request is
+/// answered at once with 503 and `Retry-After` (contract: "a dependency is down"), without
+/// waiting on its pool or opening a connection.
+pub async fn refuse_while_database_down(
+    gates: std::sync::Arc<Gates>,
+    services: std::sync::Arc<crate::observe::ServiceMap>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let service = services.service_for(req.path());
+    if req.path().starts_with("/api/")
+        && let Some(gate) = gates.0.get(service)
+        && !gate.is_up()
+    {
+        let refusal = ApiError::Unavailable {
+            retry_after: 1,
+            cause: format!("the {service} database is unreachable"),
+        };
+        let response = refusal.error_response().map_into_right_body();
+        return Ok(req.into_response(response));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 /// Middleware for `/api`: a state change that a browser sends on behalf of another site (a form
 /// on a page elsewhere posting to `/api/users/signout`, with the visitor's cookie) is refused with
 /// 403. Browsers say where a request comes from (`Sec-Fetch-Site`; older ones `Origin`); clients

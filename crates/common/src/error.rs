@@ -168,8 +168,33 @@ impl ResponseError for ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// The database unreachable or overloaded is a 503 the client may retry; anything else is
+    /// unexpected.
     fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            return Self::Unavailable {
+                retry_after: 1,
+                cause: format!("database: {e}"),
+            };
+        }
         Self::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+/// Whether a database error means "down or saturated, try again": no connection in time, a
+/// connection that broke, or the server refusing connections (SQLSTATE class 08, 57P01-57P03,
+/// 53300).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

@@ -30,6 +30,8 @@ pub const PAYMENTS: &str = "payments_total";
 pub const PAYMENT_REFUNDS: &str = "payment_refunds_total";
 pub const PAYMENT_ATTEMPTS_UNRESOLVED: &str = "payment_attempts_unresolved";
 pub const DEAD_LETTERS: &str = "events_dead_letters";
+pub const NATS_CONNECTED: &str = "nats_connected";
+pub const LISTENER_CONSUMING: &str = "events_listener_consuming";
 pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
 pub const DB_POOL_MAX: &str = "db_pool_max_connections";
 
@@ -52,6 +54,8 @@ pub const ALL: &[&str] = &[
     PAYMENT_REFUNDS,
     PAYMENT_ATTEMPTS_UNRESOLVED,
     DEAD_LETTERS,
+    NATS_CONNECTED,
+    LISTENER_CONSUMING,
     DB_POOL_CONNECTIONS,
     DB_POOL_MAX,
 ];
@@ -161,6 +165,14 @@ fn describe() {
     describe_gauge!(
         DEAD_LETTERS,
         "Events a listener gave up on, stored and not yet replayed"
+    );
+    describe_gauge!(
+        NATS_CONNECTED,
+        "1 while the service's NATS connection is up (its writes go on through the outbox either way)"
+    );
+    describe_gauge!(
+        LISTENER_CONSUMING,
+        "1 while a listener's durable consumer exists and its messages flow; 0 while it is being recreated"
     );
     describe_gauge!(DB_POOL_MAX, "The service's pool size (DATABASE_POOL_SIZE)");
 }
@@ -287,6 +299,15 @@ pub fn refund(service: &'static str) {
 
 pub fn payment_attempts_unresolved(service: &'static str, attempts: i64) {
     gauge!(PAYMENT_ATTEMPTS_UNRESOLVED, "service" => service).set(attempts as f64);
+}
+
+pub fn nats_connected(service: &'static str, connected: bool) {
+    gauge!(NATS_CONNECTED, "service" => service).set(f64::from(u8::from(connected)));
+}
+
+pub fn listener_consuming(service: &'static str, subject: &'static str, consuming: bool) {
+    gauge!(LISTENER_CONSUMING, "service" => service, "subject" => subject)
+        .set(f64::from(u8::from(consuming)));
 }
 
 pub fn dead_letters(service: &'static str, stored: i64) {

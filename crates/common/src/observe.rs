@@ -108,23 +108,36 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
-/// What a scrape reads: the pools of the process's databases and its collectors.
+/// What a scrape reads: the pools of the process's databases, its NATS connections, its
+/// listeners, and its collectors.
 #[derive(Clone)]
 pub struct Scrape {
     pools: Vec<(&'static str, sqlx::PgPool)>,
+    buses: Vec<(&'static str, crate::bus::Bus)>,
+    listeners: Vec<crate::health::ListenerStatus>,
     collectors: Vec<Collector>,
 }
 
 impl Scrape {
-    pub fn new(dependencies: &[Dependency], collectors: Vec<Collector>) -> Self {
-        let pools = dependencies
-            .iter()
-            .filter_map(|d| match d {
-                Dependency::Postgres { service, pool } => Some((*service, pool.clone())),
-                _ => None,
-            })
-            .collect();
-        Self { pools, collectors }
+    pub fn new(
+        dependencies: &[Dependency],
+        listeners: &[crate::health::ListenerStatus],
+        collectors: Vec<Collector>,
+    ) -> Self {
+        let mut pools = Vec::new();
+        let mut buses = Vec::new();
+        for dependency in dependencies {
+            match dependency {
+                Dependency::Postgres(gate) => pools.push((gate.service(), gate.pool().clone())),
+                Dependency::Nats { service, bus } => buses.push((*service, (**bus).clone())),
+            }
+        }
+        Self {
+            pools,
+            buses,
+            listeners: listeners.to_vec(),
+            collectors,
+        }
     }
 }
 
@@ -137,6 +150,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, scrape: Scrape) {
 async fn render(scrape: web::Data<Scrape>) -> HttpResponse {
     for (service, pool) in &scrape.pools {
         metrics::pool(service, pool);
+    }
+    for (service, bus) in &scrape.buses {
+        metrics::nats_connected(service, bus.is_connected());
+    }
+    for listener in &scrape.listeners {
+        let consuming = listener
+            .consuming
+            .load(std::sync::atomic::Ordering::Relaxed);
+        metrics::listener_consuming(listener.service, listener.subject, consuming);
     }
     let collecting = scrape
         .collectors

@@ -2,6 +2,8 @@
 //! HTTP server (any number of parts on one port) plus their background tasks run them.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing_actix_web::TracingLogger;
 
 use crate::client_address::{ClientAddressSpans, TrustedProxies};
-use crate::health::{self, Dependency};
+use crate::health::{self, Dependency, ListenerStatus, Readiness};
 use crate::observe::{self, Collector, ServiceMap};
 use crate::{edge, error};
 
@@ -29,6 +31,7 @@ pub struct ServicePart {
     pub name: &'static str,
     pub routes: Routes,
     pub dependencies: Vec<Dependency>,
+    pub listeners: Vec<ListenerStatus>,
     pub tasks: Vec<Task>,
     pub fallback: Option<Fallback>,
     /// The paths it answers (the `service` label of HTTP metrics in a shared process).
@@ -45,6 +48,7 @@ impl ServicePart {
             name,
             routes: Arc::new(routes),
             dependencies: Vec::new(),
+            listeners: Vec::new(),
             tasks: Vec::new(),
             fallback: None,
             prefixes: Vec::new(),
@@ -73,9 +77,18 @@ impl ServicePart {
         self
     }
 
-    /// The wiring of an event-driven service: readiness on its database and NATS, the outbox
-    /// relay publishing what its transactions commit, and its listeners, each keeping what it
-    /// gives up on in the service's dead letters.
+    /// The service's database: readiness depends on it, and while it is unreachable the
+    /// service's routes answer 503 at once (`crate::db::DatabaseGate`).
+    pub fn database(self, pool: &sqlx::PgPool) -> Self {
+        let gate = crate::db::DatabaseGate::new(self.name, pool.clone());
+        let watching = gate.clone();
+        self.depends_on(Dependency::Postgres(gate))
+            .task(move |cancel| watching.watch(cancel))
+    }
+
+    /// The wiring of an event-driven service: its database, NATS (reported, not required), the
+    /// outbox relay publishing what its transactions commit, and its listeners, each keeping what
+    /// it gives up on in the service's dead letters.
     pub fn with_events(
         self,
         pool: &sqlx::PgPool,
@@ -86,11 +99,11 @@ impl ServicePart {
         let relay = crate::bus::OutboxRelay::new(service, pool.clone(), bus.clone());
         let outbox = pool.clone();
         let mut part = self
-            .depends_on(Dependency::Postgres {
+            .database(pool)
+            .depends_on(Dependency::Nats {
                 service,
-                pool: pool.clone(),
+                bus: Box::new(bus.clone()),
             })
-            .depends_on(Dependency::Nats(Box::new(bus.clone())))
             .task(move |cancel| relay.run(cancel))
             .collect(move || {
                 let pool = outbox.clone();
@@ -106,6 +119,7 @@ impl ServicePart {
                 }
             });
         for listener in listeners {
+            part.listeners.push(listener.status());
             let (bus, dead_letters) = (bus.clone(), crate::bus::DeadLetters::new(pool.clone()));
             part = part.task(move |cancel| listener.run(bus, dead_letters, cancel));
         }
@@ -148,6 +162,11 @@ impl ServicePart {
 
 /// How long in-flight requests and event handlers get to finish on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+/// On SIGTERM, connections and requests keep being accepted and served until none has arrived
+/// for this long (load balancers take a moment to notice that readiness failed, and a client may
+/// still send on a connection it opened before), for at most [`DRAIN_LIMIT`].
+pub const DRAIN_QUIET: Duration = Duration::from_secs(1);
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// A started server and its tasks.
 pub struct Running {
@@ -158,6 +177,8 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     metrics: actix_web::dev::ServerHandle,
     tasks: TaskTracker,
+    draining: Arc<AtomicBool>,
+    activity: Arc<Activity>,
 }
 
 impl Running {
@@ -174,15 +195,33 @@ impl Running {
         format!("http://{}/metrics", self.metrics_address)
     }
 
-    /// Waits for SIGTERM or Ctrl-C, then shuts down gracefully.
+    /// Waits for SIGTERM or Ctrl-C, then terminates gracefully.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         shutdown_signal().await;
-        tracing::info!("shutdown requested; finishing in-flight work");
+        tracing::info!("shutdown requested; draining");
+        self.terminate().await
+    }
+
+    /// What SIGTERM does: readiness fails first, and answers tell clients to close their
+    /// connections; connections and requests go on being accepted and served until none arrives
+    /// for [`DRAIN_QUIET`] (at most [`DRAIN_LIMIT`]), so a request a client sent in the meantime,
+    /// on a connection old or new, is served rather than reset; then [`Running::shutdown`].
+    pub async fn terminate(self) -> anyhow::Result<()> {
+        self.draining.store(true, Ordering::Relaxed);
+        let signalled = Instant::now();
+        loop {
+            let quiet_for = self.activity.elapsed().min(signalled.elapsed());
+            if quiet_for >= DRAIN_QUIET || signalled.elapsed() >= DRAIN_LIMIT {
+                break;
+            }
+            tokio::time::sleep(DRAIN_QUIET - quiet_for).await;
+        }
         self.shutdown().await
     }
 
     /// Stops accepting requests, lets in-flight ones finish, then stops the background tasks.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.draining.store(true, Ordering::Relaxed);
         self.http.stop(true).await;
         self.metrics.stop(true).await;
         self.cancel.cancel();
@@ -203,6 +242,31 @@ impl Running {
         self.http.stop(false).await;
         self.metrics.stop(false).await;
         self.server.abort();
+    }
+}
+
+/// When the server last accepted a connection or began a request.
+pub struct Activity {
+    origin: Instant,
+    millis: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            millis: AtomicU64::new(0),
+        }
+    }
+
+    pub fn touch(&self) {
+        let millis = self.origin.elapsed().as_millis() as u64;
+        self.millis.store(millis, Ordering::Relaxed);
+    }
+
+    fn elapsed(&self) -> Duration {
+        let at = Duration::from_millis(self.millis.load(Ordering::Relaxed));
+        self.origin.elapsed().saturating_sub(at)
     }
 }
 
@@ -256,6 +320,7 @@ pub fn start(
     let tasks = TaskTracker::new();
     let mut routes = Vec::new();
     let mut dependencies = Vec::new();
+    let mut listeners = Vec::new();
     let mut collectors = Vec::new();
     let fallback = parts.iter().find_map(|p| p.fallback.clone());
     let services = Arc::new(ServiceMap::new(
@@ -264,15 +329,31 @@ pub fn start(
     for part in parts {
         routes.push(part.routes);
         dependencies.extend(part.dependencies);
+        listeners.extend(part.listeners);
         collectors.extend(part.collectors);
         for task in part.tasks {
             tasks.spawn(task(cancel.child_token()));
         }
     }
-    let (dependencies_of_metrics, collectors_of_metrics) = (dependencies.clone(), collectors);
+    let scrape = observe::Scrape::new(&dependencies, &listeners, collectors);
+    let gates = Arc::new(edge::Gates::new(&dependencies));
+    let draining = Arc::new(AtomicBool::new(false));
+    let readiness = Readiness {
+        dependencies,
+        listeners,
+        draining: draining.clone(),
+    };
+    let activity = Arc::new(Activity::new());
+    let (connected, requested) = (activity.clone(), activity.clone());
+    let draining_now = draining.clone();
     let server = HttpServer::new(move || {
         let services = services.clone();
+        let (gated, gates) = (services.clone(), gates.clone());
+        let (requested, draining_now) = (requested.clone(), draining_now.clone());
         let mut app = App::new()
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                edge::refuse_while_database_down(gates.clone(), gated.clone(), req, next)
+            }))
             .wrap(actix_web::middleware::from_fn(edge::same_origin_writes))
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 edge::body_deadline(body_timeout, req, next)
@@ -281,10 +362,13 @@ pub fn start(
                 observe::observe(services.clone(), req, next)
             }))
             .wrap(TracingLogger::<ClientAddressSpans>::new())
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                edge::while_draining(requested.clone(), draining_now.clone(), req, next)
+            }))
             .app_data(trusted_proxies.clone())
             .app_data(error::json_config())
             .app_data(error::path_config())
-            .configure(|cfg| health::routes(cfg, dependencies.clone()));
+            .configure(|cfg| health::routes(cfg, readiness.clone()));
         for configure in &routes {
             app = app.configure(|cfg| configure(cfg));
         }
@@ -301,13 +385,13 @@ pub fn start(
             }
         }))
     })
+    .on_connect(move |_, _| connected.touch())
     .listen(listener)?
     .workers(workers.max(1))
     .disable_signals()
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .run();
     let http = server.handle();
-    let scrape = observe::Scrape::new(&dependencies_of_metrics, collectors_of_metrics);
     let metrics = HttpServer::new(move || {
         App::new()
             .configure(|cfg| observe::routes(cfg, scrape.clone()))
@@ -332,6 +416,8 @@ pub fn start(
         server: tokio::spawn(server),
         metrics: metrics_handle,
         tasks,
+        draining,
+        activity,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{
@@ -17,6 +18,7 @@ use tracing::Instrument;
 use super::Bus;
 use super::dead_letters::{DeadLetters, REPLAY_FOR};
 use crate::events::Event;
+use crate::health::ListenerStatus;
 use crate::ids::EventId;
 use crate::metrics::ListenerMetrics;
 use crate::trace_context;
@@ -38,6 +40,13 @@ const CONCURRENCY: usize = 32;
 /// the process that pulled it died. Handlers are short transactions and idempotent, so a short wait
 /// recovers quickly and an occasional early redelivery is harmless.
 const ACK_WAIT: Duration = Duration::from_secs(5);
+/// How long one pull request waits for messages, and how often an idle one hears from the server.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+const HEARTBEAT: Duration = Duration::from_secs(2);
+/// Recreating a consumer starts at once and backs off to a second, no more: NATS back is NATS
+/// used.
+const RECONNECT_FIRST: Duration = Duration::from_millis(50);
+const RECONNECT_LAST: Duration = Duration::from_secs(1);
 
 type Handle = Arc<
     dyn Fn(&[u8]) -> Result<BoxFuture<'static, anyhow::Result<Outcome>>, serde_json::Error>
@@ -53,6 +62,8 @@ pub struct Listener {
     handle: Handle,
     max_deliveries: i64,
     metrics: ListenerMetrics,
+    /// Set while the consumer exists and its messages flow.
+    consuming: Arc<AtomicBool>,
 }
 
 impl Listener {
@@ -74,6 +85,16 @@ impl Listener {
             handle,
             max_deliveries: MAX_DELIVERIES,
             metrics: ListenerMetrics::new(service, E::SUBJECT),
+            consuming: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether this listener is consuming, for readiness and metrics.
+    pub fn status(&self) -> ListenerStatus {
+        ListenerStatus {
+            service: self.service,
+            subject: self.subject,
+            consuming: self.consuming.clone(),
         }
     }
 
@@ -93,23 +114,25 @@ impl Listener {
     }
 
     /// Consumes until `cancel`; reconnects after any failure, never returns an error. What it
-    /// gives up on goes to `dead_letters`.
+    /// gives up on goes to `dead_letters`. A consumer (or stream) that disappears, deleted by
+    /// mistake or lost by NATS, is recreated.
     pub async fn run(self, bus: Bus, dead_letters: DeadLetters, cancel: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = RECONNECT_FIRST;
         while !cancel.is_cancelled() {
             match self.consume(&bus, &dead_letters, &cancel).await {
-                Ok(()) => backoff = Duration::from_millis(200),
+                Ok(()) => backoff = RECONNECT_FIRST,
                 Err(e) => tracing::warn!(
                     consumer = self.durable_name(),
                     error = format!("{e:#}"),
-                    "listener interrupted, reconnecting"
+                    "listener interrupted; recreating its consumer"
                 ),
             }
+            self.consuming.store(false, Ordering::Relaxed);
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(backoff) => {}
             }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(RECONNECT_LAST);
         }
     }
 
@@ -137,12 +160,30 @@ impl Listener {
             )
             .await
             .map_err(|e| anyhow::anyhow!("creating consumer {name}: {e}"))?;
+        // Short pull requests with heartbeats: a consumer that vanished without a word is noticed
+        // within seconds, not left silent for good.
         let messages = consumer
+            .stream()
+            .expires(PULL_EXPIRES)
+            .heartbeat(HEARTBEAT)
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("opening consumer {name}: {e}"))?;
+        self.consuming.store(true, Ordering::Relaxed);
+        let lost = std::sync::Mutex::new(None);
         messages
             .take_until(cancel.cancelled())
+            .take_while(|item| {
+                let gone = match item {
+                    Err(e) if consumer_lost(e) => Some(e.to_string()),
+                    _ => None,
+                };
+                let keep_going = gone.is_none();
+                if let Some(why) = gone {
+                    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                }
+                futures::future::ready(keep_going)
+            })
             .for_each_concurrent(CONCURRENCY, |message| {
                 let name = &name;
                 async move {
@@ -155,7 +196,10 @@ impl Listener {
                 }
             })
             .await;
-        Ok(())
+        match lost.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(why) => anyhow::bail!("consumer {name} is gone ({why})"),
+            None => Ok(()),
+        }
     }
 
     async fn process(&self, message: async_nats::jetstream::Message, dead_letters: &DeadLetters) {
@@ -290,6 +334,13 @@ enum Decision {
     Retry,
     /// Given up, with why.
     GiveUp(String),
+}
+
+/// Whether a pull stream error means the consumer (or its stream) is gone, rather than a hiccup
+/// that the stream rides out itself (a pull request lost while reconnecting).
+fn consumer_lost(error: &pull::MessagesError) -> bool {
+    use pull::MessagesErrorKind as Kind;
+    !matches!(error.kind(), Kind::Pull)
 }
 
 /// Exponential: 20 ms, 40 ms, ... capped at 5 s.

@@ -5,6 +5,8 @@ pub mod dead_letters;
 pub mod listener;
 pub mod outbox;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -58,7 +60,15 @@ pub struct Bus {
     namespace: Namespace,
     /// How many servers of a JetStream cluster keep the stream (`NATS_STREAM_REPLICAS`).
     stream_replicas: usize,
+    /// Whether this process has seen the stream: if it vanishes later, it was deleted.
+    stream_seen: Arc<AtomicBool>,
 }
+
+/// How long to wait before recreating a stream that was deleted. NATS removes a deleted stream's
+/// files after answering the deletion; a stream of the same name created meanwhile has its first
+/// message blocks removed under it (seen with nats-server 2.9.10: "msgs/1.blk: no such file"),
+/// and its consumers then never deliver.
+const RECREATE_AFTER: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,6 +86,11 @@ impl Bus {
             .name("ticketing")
             .retry_on_initial_connect()
             .max_reconnects(None)
+            // Back at once when NATS is: 0, 100, 200 ms ... up to a second between attempts (the
+            // client's own default waits up to several seconds).
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis((attempts as u64 * 100).min(1000))
+            })
             .connect(url)
             .await
             .with_context(|| format!("connecting to NATS at {url}"))?;
@@ -86,6 +101,7 @@ impl Bus {
             jetstream,
             namespace,
             stream_replicas: 1,
+            stream_seen: Arc::default(),
         })
     }
 
@@ -114,7 +130,8 @@ impl Bus {
 
     /// Creates the namespace's stream if it does not exist yet (idempotent, safe to race). A
     /// stream created with another replica count is moved to this one (JetStream re-replicates
-    /// it), so raising `NATS_STREAM_REPLICAS` on a cluster takes effect at the next start.
+    /// it), so raising `NATS_STREAM_REPLICAS` on a cluster takes effect at the next start. A stream
+    /// that existed and vanished is recreated after [`RECREATE_AFTER`].
     pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
         let config = stream::Config {
             name: self.namespace.stream_name(),
@@ -126,11 +143,25 @@ impl Bus {
             num_replicas: self.stream_replicas,
             ..Default::default()
         };
-        let mut stream = self
-            .jetstream
-            .get_or_create_stream(config.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", config.name))?;
+        let found = self.jetstream.get_stream(&config.name).await;
+        let mut stream = match found {
+            Ok(stream) => stream,
+            Err(e) if is_stream_not_found(&e) => {
+                if self.stream_seen.load(Ordering::Relaxed) {
+                    tracing::warn!(
+                        stream = %config.name,
+                        "the stream is gone (deleted, or lost by NATS); recreating it"
+                    );
+                    tokio::time::sleep(RECREATE_AFTER).await;
+                }
+                self.jetstream
+                    .get_or_create_stream(config.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("creating stream {}: {e}", config.name))?
+            }
+            Err(e) => anyhow::bail!("reading stream {}: {e}", config.name),
+        };
+        self.stream_seen.store(true, Ordering::Relaxed);
         let replicas = stream.cached_info().config.num_replicas;
         if replicas != self.stream_replicas {
             let updated = self.jetstream.update_stream(&config).await;
@@ -156,6 +187,14 @@ impl Bus {
         }
         Ok(stream)
     }
+}
+
+fn is_stream_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(e)
+            if e.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! JetStream acknowledged them. A crash or a NATS outage delays events, never loses them.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -24,7 +25,8 @@ const CHANNEL: &str = "outbox";
 const BATCH: i64 = 256;
 /// The fallback poll, in case a notification is missed (listener reconnecting).
 const POLL: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest wait between attempts to publish while NATS is unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Writes `event` to the outbox inside the caller's transaction. It is published only if, and
 /// once, that transaction commits, with the current span's trace context.
@@ -49,6 +51,7 @@ pub struct OutboxRelay {
     pool: PgPool,
     bus: Bus,
     kick: Arc<Notify>,
+    stream_ready: Arc<AtomicBool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,6 +71,7 @@ impl OutboxRelay {
             pool,
             bus,
             kick: Arc::new(Notify::new()),
+            stream_ready: Arc::default(),
         }
     }
 
@@ -138,7 +142,12 @@ impl OutboxRelay {
         if rows.is_empty() {
             return Ok(0);
         }
-        self.bus.ensure_stream().await?;
+        // The stream is checked (and created if missing) at the first batch and after a failed
+        // one, not before every batch.
+        if !self.stream_ready.load(Ordering::Relaxed) {
+            self.bus.ensure_stream().await?;
+            self.stream_ready.store(true, Ordering::Relaxed);
+        }
 
         // Pipelined: send every message, then await the acks together.
         let mut pending = Vec::with_capacity(rows.len());
@@ -182,7 +191,10 @@ impl OutboxRelay {
         metrics::outbox_published(self.service, latencies);
         tracing::debug!(published = published.len(), "outbox relay published events");
         match first_error {
-            Some(e) => Err(e),
+            Some(e) => {
+                self.stream_ready.store(false, Ordering::Relaxed);
+                Err(e)
+            }
             None => Ok(published.len()),
         }
     }

@@ -8,4 +8,5 @@ mod helpers;
 mod holds;
 mod list_and_show;
 mod listeners;
+mod outage;
 mod snapshot;

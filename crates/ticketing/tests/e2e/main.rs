@@ -3,6 +3,7 @@
 
 mod dead_letters;
 mod helpers;
+mod lost_consumers;
 mod outbox_survives_nats_outage;
 mod price_snapshot;
 mod purchase_lifecycle;

@@ -11,6 +11,10 @@ use secrecy::SecretString;
 use serde_json::Value;
 use sqlx::PgPool;
 
+mod proxy;
+
+pub use proxy::OutageProxy;
+
 use crate::bus::Namespace;
 use crate::ids::UserId;
 use crate::session::JwtKeys;

@@ -1,4 +1,9 @@
-//! Database plumbing every service shares: pools, creating a database, migrations.
+//! Database plumbing every service shares: pools, creating a database, migrations, and the gate
+//! that fails requests fast while the database is down.
+
+mod gate;
+
+pub use gate::DatabaseGate;
 
 use std::time::Duration;
 
@@ -10,6 +15,10 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 /// The outbox table, part of every service's schema.
 static COMMON_MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long a request waits for a pooled connection before it is answered 503: long enough for a
+/// busy pool, short enough that a dead database is reported at once.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Connects a pool of at most `max_connections`, creating the database first if it is missing.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse().context("parsing the database URL")?;
@@ -17,7 +26,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options.clone())
         .await
         .with_context(|| format!("connecting to database {:?}", options.get_database()))
