@@ -50,7 +50,8 @@ pub fn openapi(selection: &[&str]) -> anyhow::Result<OpenApi> {
 }
 
 /// What the server answers before any handler runs (`common::edge`), on every operation it
-/// applies to: 403 for a browser's cross-site state change, 408 for a body that stalls.
+/// applies to: 503 while the service's database is unreachable, 403 for a browser's cross-site
+/// state change, 408 for a body that stalls.
 fn document_edge_responses(doc: &mut OpenApi) {
     use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder, content::ContentBuilder};
     let error = |description: &str| {
@@ -65,6 +66,23 @@ fn document_edge_responses(doc: &mut OpenApi) {
             .build()
     };
     for item in doc.paths.paths.values_mut() {
+        let every = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for operation in every.into_iter().flatten() {
+            operation.responses.responses.insert(
+                "503".into(),
+                error(
+                    "The service's database is unreachable, or the service is saturated: \
+                       try again after `Retry-After` seconds",
+                )
+                .into(),
+            );
+        }
         let operations = [
             (HttpMethod::Post, item.post.as_mut()),
             (HttpMethod::Put, item.put.as_mut()),
