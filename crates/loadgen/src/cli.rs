@@ -11,6 +11,7 @@ pub const SCENARIOS: &[&str] = &[
     "flash-sale",
     "expiry",
     "faults",
+    "nats-cluster",
     "footprint",
     "sign-in-storm",
 ];
@@ -18,7 +19,7 @@ pub const SCENARIOS: &[&str] = &[
 pub const USAGE: &str = "\
 usage: loadgen <scenario> [--smoke] [--flag value]...
 scenarios: order-rush (includes the pgbench db-limit baseline), replication-lag, flash-sale,
-           expiry, faults, footprint, sign-in-storm, all
+           expiry, faults, nats-cluster, footprint, sign-in-storm, all
 common flags:
   --smoke              tiny counts (CI: every scenario in well under a minute)
   --bin-dir DIR        run the release service binaries from DIR (default: next to loadgen)
@@ -33,6 +34,7 @@ scenario flags (defaults in docs/performance.md):
   flash-sale:      --tickets --buyers --concurrency
   expiry:          --orders --hold
   faults:          --rate --phase
+  nats-cluster:    --rate --phase
   footprint:       --tickets --buyers
   sign-in-storm:   --seconds --timing-samples";
 

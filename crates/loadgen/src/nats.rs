@@ -1,4 +1,5 @@
-//! A private `nats-server -js` on a free loopback port with a temporary store, for the NATS fault.
+//! Private `nats-server -js` processes on free loopback ports with temporary stores: one for the
+//! NATS fault, or three with routes between them (a JetStream cluster) for the cluster fault.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -8,19 +9,58 @@ use tokio::process::{Child, Command};
 
 pub struct PrivateNats {
     pub port: u16,
+    /// The server's name in a cluster (`-n`), empty alone.
+    pub name: String,
     store: PathBuf,
+    /// Cluster arguments: its route port and its peers' routes.
+    cluster: Vec<String>,
     child: Option<Child>,
 }
 
 impl PrivateNats {
     pub async fn start() -> anyhow::Result<Self> {
-        let mut nats = Self {
-            port: crate::system::free_port()?,
-            store: std::env::temp_dir().join(format!("loadgen-nats-{}", uuid::Uuid::new_v4())),
-            child: None,
-        };
+        let mut nats = Self::new(String::new(), Vec::new())?;
         nats.resume().await?;
         Ok(nats)
+    }
+
+    fn new(name: String, cluster: Vec<String>) -> anyhow::Result<Self> {
+        Ok(Self {
+            port: crate::system::free_port()?,
+            name,
+            store: std::env::temp_dir().join(format!("loadgen-nats-{}", uuid::Uuid::new_v4())),
+            cluster,
+            child: None,
+        })
+    }
+
+    /// `size` servers forming one JetStream cluster (`cluster_name` loadgen), each routed to the
+    /// others; returns once every one accepts clients.
+    pub async fn cluster(size: usize) -> anyhow::Result<Vec<Self>> {
+        let routes: Vec<u16> = (0..size)
+            .map(|_| crate::system::free_port())
+            .collect::<anyhow::Result<_>>()?;
+        let mut nodes = Vec::with_capacity(size);
+        for (i, route) in routes.iter().enumerate() {
+            let peers: Vec<String> = routes
+                .iter()
+                .filter(|r| *r != route)
+                .map(|r| format!("nats://127.0.0.1:{r}"))
+                .collect();
+            let args = vec![
+                "--cluster_name".to_owned(),
+                "loadgen".to_owned(),
+                "--cluster".to_owned(),
+                format!("nats://127.0.0.1:{route}"),
+                "--routes".to_owned(),
+                peers.join(","),
+            ];
+            nodes.push(Self::new(format!("node{}", i + 1), args)?);
+        }
+        for node in &mut nodes {
+            node.resume().await?;
+        }
+        Ok(nodes)
     }
 
     pub fn url(&self) -> String {
@@ -38,7 +78,8 @@ impl PrivateNats {
     /// Starts it on the same port and store; returns once it accepts connections.
     pub async fn resume(&mut self) -> anyhow::Result<()> {
         let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .args([
                 "-a",
                 "127.0.0.1",
@@ -48,6 +89,11 @@ impl PrivateNats {
                 "-sd",
             ])
             .arg(&self.store)
+            .args(&self.cluster);
+        if !self.name.is_empty() {
+            command.args(["-n", &self.name]);
+        }
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)

@@ -12,11 +12,22 @@ use tokio::process::{Child, Command};
 use crate::cli::{Launch, Options};
 use crate::nats::PrivateNats;
 
+/// Which NATS the system uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nats {
+    /// The machine's (`NATS_URL`, else 127.0.0.1:4222).
+    Shared,
+    /// One private server the scenario may kill.
+    Private,
+    /// Three private servers in one JetStream cluster, the stream kept on all three.
+    Cluster,
+}
+
 /// What a scenario needs started.
 pub struct Config {
     pub services: &'static [&'static str],
     pub hold_seconds: u32,
-    pub private_nats: bool,
+    pub nats: Nats,
     /// Start one service after the other, so each start-up time is its own (footprint);
     /// otherwise all start at once.
     pub one_by_one: bool,
@@ -37,6 +48,9 @@ pub struct System {
     pub jwt_key: String,
     pub nats_url: String,
     pub nats: Option<PrivateNats>,
+    /// The servers of a cluster (`Nats::Cluster`).
+    pub cluster: Vec<PrivateNats>,
+    stream_replicas: usize,
     /// spawn → first 200 from `/readyz`, per service, at the first start (fresh database).
     pub first_ready: BTreeMap<&'static str, Duration>,
     procs: BTreeMap<&'static str, Proc>,
@@ -55,14 +69,25 @@ pub fn free_port() -> anyhow::Result<u16> {
 impl System {
     pub async fn start(options: &Options, config: Config) -> anyhow::Result<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let nats = if config.private_nats {
-            Some(PrivateNats::start().await?)
-        } else {
-            None
+        let nats = match config.nats {
+            Nats::Private => Some(PrivateNats::start().await?),
+            Nats::Shared | Nats::Cluster => None,
         };
-        let nats_url = nats.as_ref().map(PrivateNats::url).unwrap_or_else(|| {
-            std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
-        });
+        let cluster = match config.nats {
+            Nats::Cluster => PrivateNats::cluster(3).await?,
+            Nats::Shared | Nats::Private => Vec::new(),
+        };
+        let nats_url = if cluster.is_empty() {
+            nats.as_ref().map(PrivateNats::url).unwrap_or_else(|| {
+                std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+            })
+        } else {
+            cluster
+                .iter()
+                .map(PrivateNats::url)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         std::fs::create_dir_all(options.out_dir.join("logs"))?;
         let mut system = Self {
             base: format!("loadgen_{}", &id[..12]),
@@ -70,6 +95,8 @@ impl System {
             jwt_key: format!("loadgen-{id}-{}", uuid::Uuid::new_v4().simple()),
             nats_url,
             nats,
+            stream_replicas: cluster.len().max(1),
+            cluster,
             first_ready: BTreeMap::new(),
             procs: BTreeMap::new(),
             pools: BTreeMap::new(),
@@ -170,6 +197,7 @@ impl System {
             // Every service of the system on its own internal metrics port too.
             .env("METRICS_PORT", free_port()?.to_string())
             .env("NATS_URL", &self.nats_url)
+            .env("NATS_STREAM_REPLICAS", self.stream_replicas.to_string())
             .env("EVENTS_NAMESPACE", &self.namespace)
             .env("JWT_KEY", &self.jwt_key)
             .env("ORDER_EXPIRATION_SECONDS", self.hold_seconds.to_string())
@@ -271,6 +299,9 @@ impl System {
         }
         if let Some(mut nats) = self.nats.take() {
             nats.kill().await;
+        }
+        for mut node in std::mem::take(&mut self.cluster) {
+            node.kill().await;
         }
         if !self.options.keep {
             let names: Vec<String> = names.iter().map(|s| self.database_name(s)).collect();

@@ -19,6 +19,7 @@ fn every_scenario_runs_in_smoke_mode_and_its_invariants_hold() {
         "flash-sale",
         "expiry",
         "faults",
+        "nats-cluster",
         "footprint",
         "sign-in-storm",
     ] {

@@ -91,7 +91,14 @@ impl Bus {
             .reconnect_delay_callback(|attempts| {
                 Duration::from_millis((attempts as u64 * 100).min(1000))
             })
-            .connect(url)
+            // A comma-separated list names several servers of a cluster (any one will do; the
+            // client learns the others from it).
+            .connect(
+                url.split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .collect::<Vec<_>>(),
+            )
             .await
             .with_context(|| format!("connecting to NATS at {url}"))?;
         let mut jetstream = jetstream::new(client.clone());
@@ -129,9 +136,9 @@ impl Bus {
     }
 
     /// Creates the namespace's stream if it does not exist yet (idempotent, safe to race). A
-    /// stream created with another replica count is moved to this one (JetStream re-replicates
-    /// it), so raising `NATS_STREAM_REPLICAS` on a cluster takes effect at the next start. A stream
-    /// that existed and vanished is recreated after [`RECREATE_AFTER`].
+    /// stream created with fewer replicas is raised to this count (JetStream re-replicates it), so
+    /// raising `NATS_STREAM_REPLICAS` on a cluster takes effect at the next start; it is never
+    /// lowered here. A stream that existed and vanished is recreated after [`RECREATE_AFTER`].
     pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
         let config = stream::Config {
             name: self.namespace.stream_name(),
@@ -163,9 +170,10 @@ impl Bus {
         };
         self.stream_seen.store(true, Ordering::Relaxed);
         let replicas = stream.cached_info().config.num_replicas;
-        if replicas != self.stream_replicas {
-            let updated = self.jetstream.update_stream(&config).await;
-            match updated {
+        // Raised at once; never lowered by a process that asks for fewer (a tool with the
+        // default of 1 must not take a cluster's copies away).
+        if replicas < self.stream_replicas {
+            match self.jetstream.update_stream(&config).await {
                 Ok(_) => tracing::warn!(
                     stream = %config.name,
                     from = replicas,

@@ -14,9 +14,9 @@ use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, Outcome, wait_replicated};
 use crate::report::Report;
-use crate::system::{CORE, Config, System};
+use crate::system::{CORE, Config, Nats, System};
 
-type Log = Arc<Mutex<Vec<(Instant, bool, Outcome)>>>;
+pub(super) type Log = Arc<Mutex<Vec<(Instant, bool, Outcome)>>>;
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let rate = options.number("rate", 100, 20)? as f64;
@@ -27,7 +27,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         Config {
             services: CORE,
             hold_seconds: 900,
-            private_nats: true,
+            nats: Nats::Private,
             one_by_one: false,
         },
     )
@@ -141,7 +141,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
 }
 
 /// Orders, one per ticket in turn, at `rate`; every tenth request reads a ticket instead.
-async fn steady_load(
+pub(super) async fn steady_load(
     client: Client,
     tickets: Arc<Vec<String>>,
     rate: f64,
@@ -183,7 +183,11 @@ async fn steady_load(
 }
 
 /// Waits until every order answered 201 so far holds its ticket in tickets and is in payments.
-async fn wait_effects(system: &System, log: &Log, limit: Duration) -> anyhow::Result<()> {
+pub(super) async fn wait_effects(
+    system: &System,
+    log: &Log,
+    limit: Duration,
+) -> anyhow::Result<()> {
     let ids: Vec<Uuid> = {
         let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
         let orders: Vec<Outcome> = log
@@ -219,7 +223,11 @@ async fn wait_effects(system: &System, log: &Log, limit: Duration) -> anyhow::Re
 }
 
 /// Requests sent in [from, to) that did not succeed, and all requests sent then.
-fn errors_between(log: &Log, from: Instant, to: Instant) -> anyhow::Result<(usize, usize)> {
+pub(super) fn errors_between(
+    log: &Log,
+    from: Instant,
+    to: Instant,
+) -> anyhow::Result<(usize, usize)> {
     let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     let window: Vec<&Outcome> = log
         .iter()

@@ -10,7 +10,7 @@ use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
-use crate::system::{ALL, Config, System};
+use crate::system::{ALL, Config, Nats, System};
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let tickets = options.number("tickets", 2000, 40)? as usize;
@@ -21,7 +21,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         Config {
             services: ALL,
             hold_seconds: 900,
-            private_nats: false,
+            nats: Nats::Shared,
             one_by_one: true,
         },
     )

@@ -4,6 +4,7 @@ mod expiry;
 mod faults;
 mod flash_sale;
 mod footprint;
+mod nats_cluster;
 mod order_rush;
 mod pgbench;
 mod replication_lag;
@@ -35,6 +36,7 @@ pub async fn run(options: Options) -> anyhow::Result<bool> {
             "flash-sale" => flash_sale::run(&options).await?,
             "expiry" => expiry::run(&options).await?,
             "faults" => faults::run(&options).await?,
+            "nats-cluster" => nats_cluster::run(&options).await?,
             "footprint" => footprint::run(&options).await?,
             "sign-in-storm" => sign_in_storm::run(&options).await?,
             other => anyhow::bail!("unknown scenario {other}"),

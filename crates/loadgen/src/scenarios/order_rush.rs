@@ -10,7 +10,7 @@ use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
-use crate::system::{CORE, Config, System};
+use crate::system::{CORE, Config, Nats, System};
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let tickets = options.number("tickets", 3000, 60)? as usize;
@@ -23,7 +23,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         Config {
             services: CORE,
             hold_seconds: 900,
-            private_nats: false,
+            nats: Nats::Shared,
             one_by_one: false,
         },
     )

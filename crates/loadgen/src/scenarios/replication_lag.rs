@@ -13,7 +13,7 @@ use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
-use crate::system::{CORE, Config, System};
+use crate::system::{CORE, Config, Nats, System};
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let rate = options.number("rate", 500, 50)? as f64;
@@ -25,7 +25,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         Config {
             services: CORE,
             hold_seconds: 900,
-            private_nats: false,
+            nats: Nats::Shared,
             one_by_one: false,
         },
     )

@@ -14,7 +14,7 @@ use super::mib;
 use crate::cli::Options;
 use crate::report::Report;
 use crate::stats::Latencies;
-use crate::system::{Config, System};
+use crate::system::{Config, Nats, System};
 
 /// A wave's answers.
 #[derive(Default)]
@@ -33,7 +33,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         Config {
             services: &["auth"],
             hold_seconds: 900,
-            private_nats: false,
+            nats: Nats::Shared,
             one_by_one: true,
         },
     )
