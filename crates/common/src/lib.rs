@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod money;
 pub mod observe;
 pub mod openapi;
+pub mod paging;
 pub mod rate_limit;
 pub mod revocation;
 pub mod server;

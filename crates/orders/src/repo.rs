@@ -1,6 +1,7 @@
 //! Every SQL statement of the orders service.
 
 use common::events::{OrderStatus, TicketCreated, TicketUpdated};
+use common::paging::{Direction, PageRequest};
 use common::{OrderId, Price, TicketId, UserId};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -45,6 +46,8 @@ pub struct Order {
     #[sqlx(rename = "ticket_price_cents")]
     pub ticket_price: Price,
     pub ticket_version: i64,
+    /// Its place in the buyer's list (oldest first).
+    pub created_at: OffsetDateTime,
 }
 
 /// An order with its ticket embedded, as rendered (SPEC §3 order JSON).
@@ -82,7 +85,7 @@ impl From<Order> for OrderView {
 }
 
 const ORDER_COLUMNS: &str = "id, user_id, ticket_id, status, expires_at, version,
-    ticket_title, ticket_price_cents, ticket_version";
+    ticket_title, ticket_price_cents, ticket_version, created_at";
 
 // ---- the tickets replica ----
 
@@ -245,12 +248,30 @@ pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<Order>, sqlx::Err
     .await
 }
 
-/// A user's orders of every status, oldest first.
-pub async fn list_for_user(pool: &PgPool, user: UserId) -> Result<Vec<Order>, sqlx::Error> {
+/// One page of a user's orders of every status, oldest first, read in the cursor's direction
+/// (up to `limit + 1` rows: see `common::paging::Page::of`).
+pub async fn page_for_user(
+    pool: &PgPool,
+    user: UserId,
+    request: &PageRequest,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let (after, order) = match request.cursor.map(|c| c.direction) {
+        Some(Direction::Before) => ("<", "DESC"),
+        _ => (">", "ASC"),
+    };
+    let (created_at, id) = request
+        .cursor
+        .map_or((None, None), |c| (Some(c.created_at), Some(c.id)));
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at, id"
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) {after} ($2, $3))
+         ORDER BY created_at {order}, id {order}
+         LIMIT $4"
     )))
     .bind(user)
+    .bind(created_at)
+    .bind(id)
+    .bind(request.fetch())
     .fetch_all(pool)
     .await
 }

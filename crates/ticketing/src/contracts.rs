@@ -210,9 +210,9 @@ pub fn events() -> Vec<EventContract> {
         ),
         contract::<PaymentCreated>(
             "PaymentCreated",
-            "An order was paid.",
+            "An order was paid (tickets then shows the seller the ticket sold).",
             "payments",
-            &["orders", "expiration"],
+            &["orders", "expiration", "tickets"],
         ),
         contract::<PaymentRefunded>(
             "PaymentRefunded",

@@ -1,13 +1,15 @@
 //! Every SQL statement of the tickets service.
 
 use common::events::TicketUpdated;
+use common::paging::{Direction, PageRequest};
 use common::{OrderId, Price, TicketId, UserId};
-use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
 
-/// A ticket as stored and as rendered (SPEC §3 ticket JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+use crate::domain::Search;
+
+/// A ticket as stored, with what is known of the order holding it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Ticket {
     pub id: TicketId,
     pub title: String,
@@ -17,6 +19,12 @@ pub struct Ticket {
     pub version: i64,
     /// The reserving order, or `null` when the ticket is on sale.
     pub order_id: Option<OrderId>,
+    /// Its place in listings (oldest first).
+    pub created_at: OffsetDateTime,
+    /// When the holding order's hold ends, if known.
+    pub hold_expires_at: Option<OffsetDateTime>,
+    /// Whether the holding order was paid.
+    pub hold_paid: Option<bool>,
 }
 
 impl Ticket {
@@ -33,7 +41,13 @@ impl Ticket {
     }
 }
 
-const COLUMNS: &str = "id, title, price_cents, user_id, version, order_id";
+/// The ticket's own columns, and (through `h`, its holding order) the hold's end and payment.
+const COLUMNS: &str = "t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id,
+    t.created_at, h.expires_at AS hold_expires_at, h.paid AS hold_paid";
+/// For statements that return only the ticket's row: nothing known of a hold.
+const RETURNING: &str = "RETURNING id, title, price_cents, user_id, version, order_id, created_at,
+    NULL::timestamptz AS hold_expires_at, NULL::boolean AS hold_paid";
+const WITH_HOLD: &str = "tickets t LEFT JOIN ticket_orders h ON h.order_id = t.order_id";
 
 pub async fn insert(
     conn: &mut PgConnection,
@@ -43,7 +57,7 @@ pub async fn insert(
     user: UserId,
 ) -> Result<Ticket, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO tickets (id, title, price_cents, user_id) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+        "INSERT INTO tickets (id, title, price_cents, user_id) VALUES ($1, $2, $3, $4) {RETURNING}"
     )))
     .bind(id)
     .bind(title)
@@ -53,18 +67,86 @@ pub async fn insert(
     .await
 }
 
-/// Tickets on sale (not reserved), oldest first.
-pub async fn list_free(pool: &PgPool) -> Result<Vec<Ticket>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE order_id IS NULL ORDER BY created_at, id"
-    )))
-    .fetch_all(pool)
+/// Which tickets a listing shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// On sale (not reserved), matching `search` if given.
+    OnSale(Option<&'a Search>),
+    /// One seller's, in every state.
+    Seller(UserId),
+}
+
+/// One page of a listing, oldest first, read in the cursor's direction (up to `limit + 1` rows:
+/// see `common::paging::Page::of`).
+pub async fn page(
+    pool: &PgPool,
+    listing: Listing<'_>,
+    request: &PageRequest,
+) -> Result<Vec<Ticket>, sqlx::Error> {
+    let direction = request.cursor.map_or(Direction::After, |c| c.direction);
+    let (created_at, id) = request
+        .cursor
+        .map_or((None, None), |c| (Some(c.created_at), Some(c.id)));
+    let (search, seller) = match listing {
+        Listing::OnSale(search) => (search.map(Search::as_tsquery), None),
+        Listing::Seller(seller) => (None, Some(seller)),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(page_statement(listing, direction)))
+        .bind(created_at)
+        .bind(id)
+        .bind(request.fetch())
+        .bind(search)
+        .bind(seller)
+        .fetch_all(pool)
+        .await
+}
+
+/// The statement [`page`] runs: one per listing, each able to use its index (the free tickets
+/// by age, the title words, a seller's tickets by age). Parameters: `$1`, `$2` the cursor's
+/// time and id (or NULL), `$3` how many rows, `$4` the search, `$5` the seller.
+pub fn page_statement(listing: Listing<'_>, direction: Direction) -> String {
+    let (after, order) = match direction {
+        Direction::Before => ("<", "DESC"),
+        Direction::After => (">", "ASC"),
+    };
+    let (matches, filter) = match listing {
+        Listing::OnSale(None) => ("", "t.order_id IS NULL"),
+        // The planner cannot estimate how many titles a prefix matches and may walk the age
+        // index filtering every row (100,000 for a rare word): the matches are taken from the
+        // words index first, then ordered.
+        Listing::OnSale(Some(_)) => (
+            "WITH matches AS MATERIALIZED (
+                 SELECT id FROM tickets
+                 WHERE title_words @@ to_tsquery('simple',
+                           public.unaccent('public.unaccent'::regdictionary, $4)))
+             ",
+            "t.order_id IS NULL AND t.id IN (SELECT id FROM matches)",
+        ),
+        Listing::Seller(_) => ("", "t.user_id = $5"),
+    };
+    format!(
+        "{matches}SELECT {COLUMNS} FROM {WITH_HOLD}
+         WHERE {filter} AND ($1::timestamptz IS NULL OR (t.created_at, t.id) {after} ($1, $2))
+         ORDER BY t.created_at {order}, t.id {order}
+         LIMIT $3"
+    )
+}
+
+/// How many tickets on sale match `search`.
+pub async fn count_matching(pool: &PgPool, search: &Search) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM tickets t
+         WHERE t.order_id IS NULL AND t.title_words @@ to_tsquery('simple',
+               public.unaccent('public.unaccent'::regdictionary, $1))",
+    )
+    .bind(search.as_tsquery())
+    .fetch_one(pool)
     .await
 }
 
 pub async fn find(pool: &PgPool, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE id = $1"
+        "SELECT {COLUMNS} FROM {WITH_HOLD} WHERE t.id = $1"
     )))
     .bind(id)
     .fetch_optional(pool)
@@ -75,7 +157,7 @@ pub async fn find(pool: &PgPool, id: TicketId) -> Result<Option<Ticket>, sqlx::E
 /// ticket are serialised.
 pub async fn lock(conn: &mut PgConnection, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE id = $1 FOR UPDATE"
+        "SELECT {COLUMNS} FROM {WITH_HOLD} WHERE t.id = $1 FOR UPDATE OF t"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -89,7 +171,7 @@ pub async fn update_listing(
     price: Price,
 ) -> Result<Ticket, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE tickets SET title = $2, price_cents = $3, version = version + 1 WHERE id = $1 RETURNING {COLUMNS}"
+        "UPDATE tickets SET title = $2, price_cents = $3, version = version + 1 WHERE id = $1 {RETURNING}"
     )))
     .bind(id)
     .bind(title)
@@ -104,7 +186,7 @@ pub async fn set_holder(
     holder: Option<OrderId>,
 ) -> Result<Ticket, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE tickets SET order_id = $2, version = version + 1 WHERE id = $1 RETURNING {COLUMNS}"
+        "UPDATE tickets SET order_id = $2, version = version + 1 WHERE id = $1 {RETURNING}"
     )))
     .bind(id)
     .bind(holder)
@@ -112,20 +194,25 @@ pub async fn set_holder(
     .await
 }
 
-/// Records that an order was created (`active`) unless a newer state of it is already known.
+/// Records that an order was created (`active`, holding until `expires_at`) unless a newer state
+/// of it is already known; a cancellation recorded first keeps the order inactive but learns its
+/// hold's end.
 pub async fn record_order_created(
     conn: &mut PgConnection,
     order: OrderId,
     ticket: TicketId,
     version: i64,
+    expires_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO ticket_orders (order_id, ticket_id, version, active) VALUES ($1, $2, $3, true)
-         ON CONFLICT (order_id) DO NOTHING",
+        "INSERT INTO ticket_orders (order_id, ticket_id, version, active, expires_at)
+         VALUES ($1, $2, $3, true, $4)
+         ON CONFLICT (order_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
     )
     .bind(order)
     .bind(ticket)
     .bind(version)
+    .bind(expires_at)
     .execute(conn)
     .await
     .map(drop)
@@ -149,6 +236,15 @@ pub async fn record_order_cancelled(
     .execute(conn)
     .await
     .map(drop)
+}
+
+/// Records that an order was paid; `false` when the order is not known here yet.
+pub async fn record_order_paid(pool: &PgPool, order: OrderId) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE ticket_orders SET paid = true WHERE order_id = $1")
+        .bind(order)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 pub async fn active_orders(

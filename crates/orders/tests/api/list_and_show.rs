@@ -82,3 +82,51 @@ async fn showing_an_order_checks_the_owner() {
         assert_errors(&body, &[(message, None)], case);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyers_orders_are_paged_oldest_first() {
+    let app = crate::helpers::spawn_with(orders::domain::HoldRules {
+        max_holds: None,
+        reorder_cooldown: time::Duration::ZERO,
+    })
+    .await;
+    let (_, buyer) = crate::helpers::user();
+    let mut placed = Vec::new();
+    for _ in 0..7 {
+        let ticket = app.replicated_ticket().await;
+        placed.push(app.order(&buyer, ticket.id).await["id"].clone());
+    }
+    let mut seen = Vec::new();
+    let mut at = Some("/api/orders?limit=3".to_owned());
+    let mut pages = 0;
+    while let Some(path) = at {
+        let response = app
+            .api
+            .http
+            .get(format!("{}{path}", app.api.base))
+            .bearer_auth(&buyer)
+            .send()
+            .await
+            .expect("a page");
+        assert_eq!(response.status(), 200);
+        let link = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let page: Vec<serde_json::Value> = response.json().await.expect("an array");
+        seen.extend(page.iter().map(|o| o["id"].clone()));
+        at = link
+            .split(", ")
+            .find(|l| l.ends_with("rel=\"next\""))
+            .and_then(|l| l.strip_prefix('<'))
+            .and_then(|l| l.split_once('>'))
+            .map(|(target, _)| target.to_owned());
+        pages += 1;
+    }
+    assert_eq!(seen, placed, "every order once, oldest first");
+    assert_eq!(pages, 3);
+    let (status, body) = app.api.get("/api/orders?limit=500", Some(&buyer)).await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::helpers::{Stack, World, seller_and_buyer};
 
 const ALL: &[&str] = &["tickets", "orders", "expiration", "payments"];
-/// tickets 2, orders 4, expiration 3, payments 2.
-const DURABLE_CONSUMERS: usize = 11;
+/// tickets 3, orders 4, expiration 3, payments 2.
+const DURABLE_CONSUMERS: usize = 12;
 
 /// A ticket listed now reaches the orders replica, and its order reserves it in tickets.
 async fn events_flow(stack: &Stack) {

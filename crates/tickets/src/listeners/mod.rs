@@ -1,7 +1,9 @@
-//! The events the tickets service consumes: order.created reserves, order.cancelled releases.
+//! The events the tickets service consumes: order.created reserves, order.cancelled releases,
+//! payment.created marks the holding order paid (the ticket is sold).
 
 pub mod order_cancelled;
 pub mod order_created;
+pub mod payment_created;
 mod reservation;
 
 use common::bus::Listener;
@@ -10,11 +12,12 @@ use sqlx::PgPool;
 pub const SERVICE: &str = "tickets";
 
 pub fn all(pool: &PgPool) -> Vec<Listener> {
-    let (created, cancelled) = (pool.clone(), pool.clone());
+    let (created, cancelled, paid) = (pool.clone(), pool.clone(), pool.clone());
     vec![
         Listener::new(SERVICE, move |e| order_created::handle(created.clone(), e)),
         Listener::new(SERVICE, move |e| {
             order_cancelled::handle(cancelled.clone(), e)
         }),
+        Listener::new(SERVICE, move |e| payment_created::handle(paid.clone(), e)),
     ]
 }

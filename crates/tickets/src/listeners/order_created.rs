@@ -12,7 +12,14 @@ use crate::repo;
 pub async fn handle(pool: PgPool, event: OrderCreated) -> anyhow::Result<Outcome> {
     let mut tx = pool.begin().await?;
     let ticket = reservation::lock(&mut tx, event.ticket.id).await?;
-    repo::record_order_created(&mut tx, event.id, event.ticket.id, event.version).await?;
+    repo::record_order_created(
+        &mut tx,
+        event.id,
+        event.ticket.id,
+        event.version,
+        event.expires_at,
+    )
+    .await?;
     reservation::reconcile(&mut tx, ticket).await?;
     tx.commit().await?;
     Ok(Outcome::Ack)

@@ -20,7 +20,7 @@ use crate::repo;
     tag = "tickets",
     request_body = super::TicketRequest,
     responses(
-        (status = 201, description = "The new ticket, version 0", body = crate::repo::Ticket),
+        (status = 201, description = "The new ticket, version 0", body = super::TicketView),
         (status = 400, description = "Validation failure, or a body that is not valid JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -58,5 +58,5 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     tracing::info!(ticket = %ticket.id, "ticket listed");
-    Ok(HttpResponse::Created().json(ticket))
+    Ok(HttpResponse::Created().json(super::TicketView::from(ticket)))
 }

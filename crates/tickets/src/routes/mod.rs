@@ -12,15 +12,57 @@ use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 use sqlx::PgPool;
 
+use crate::domain::{SaleState, sale_state};
+
 /// The service's OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(create::create, list::list, show::show, update::update),
-    components(schemas(ErrorBody, TicketRequest)),
+    components(schemas(ErrorBody, TicketRequest, TicketView, SaleState)),
     modifiers(&SessionSchemes),
     tags((name = "tickets", description = "Tickets for sale (SPEC §3 tickets)"))
 )]
 pub struct ApiDoc;
+
+/// A ticket as every route answers it (SPEC §3 ticket JSON), and where it stands for its seller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Ticket)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketView {
+    pub id: common::TicketId,
+    pub title: String,
+    pub price: common::Price,
+    pub user_id: common::UserId,
+    pub version: i64,
+    /// The reserving order, or `null` when the ticket is on sale.
+    pub order_id: Option<common::OrderId>,
+    pub state: SaleState,
+    /// When the reserving order's hold ends (RFC 3339, milliseconds, `Z`); `null` unless
+    /// reserved.
+    #[serde(with = "common::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub held_until: Option<time::OffsetDateTime>,
+}
+
+impl From<crate::repo::Ticket> for TicketView {
+    fn from(ticket: crate::repo::Ticket) -> Self {
+        let (state, held_until) = sale_state(
+            ticket.order_id.is_some(),
+            ticket.hold_expires_at,
+            ticket.hold_paid.unwrap_or(false),
+        );
+        Self {
+            id: ticket.id,
+            title: ticket.title,
+            price: ticket.price,
+            user_id: ticket.user_id,
+            version: ticket.version,
+            order_id: ticket.order_id,
+            state,
+            held_until,
+        }
+    }
+}
 
 /// The body of `POST` and `PUT`: every field is checked and all failures reported at once.
 #[derive(utoipa::ToSchema)]

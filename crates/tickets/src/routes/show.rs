@@ -15,7 +15,7 @@ use crate::repo;
     tag = "tickets",
     params(("id" = common::TicketId, Path, description = "The ticket's id")),
     responses(
-        (status = 200, description = "The ticket", body = crate::repo::Ticket),
+        (status = 200, description = "The ticket", body = super::TicketView),
         (status = 404, description = "No such ticket, or a malformed id", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)
     )
@@ -27,5 +27,5 @@ pub async fn show(
     let ticket = repo::find(&pool, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(ticket))
+    Ok(HttpResponse::Ok().json(super::TicketView::from(ticket)))
 }

@@ -22,7 +22,7 @@ pub const RESERVED: &str = "Cannot edit a reserved ticket";
     params(("id" = common::TicketId, Path, description = "The ticket's id")),
     request_body = super::TicketRequest,
     responses(
-        (status = 200, description = "The edited ticket, version + 1", body = crate::repo::Ticket),
+        (status = 200, description = "The edited ticket, version + 1", body = super::TicketView),
         (status = 400, description = "Validation failure, or \"Cannot edit a reserved ticket\", or a body that is not valid JSON", body = ErrorBody),
         (status = 401, description = "Not signed in, or not the owner", body = ErrorBody),
         (status = 404, description = "No such ticket, or a malformed id", body = ErrorBody),
@@ -53,5 +53,5 @@ pub async fn update(
         repo::update_listing(&mut tx, ticket.id, input.title.as_str(), input.price).await?;
     enqueue(&mut tx, &ticket.updated_event()).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(ticket))
+    Ok(HttpResponse::Ok().json(super::TicketView::from(ticket)))
 }

@@ -76,6 +76,54 @@ impl TestApp {
         )
     }
 
+    /// One page of a listing at `path`: its tickets, the `next` and `prev` links of its `Link`
+    /// header, and its `X-Total-Count`.
+    pub async fn page(&self, path: &str, token: Option<&str>) -> Page {
+        let mut request = self.api.http.get(format!("{}{path}", self.api.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("a response");
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let links = header("link").unwrap_or_default();
+        let link = |rel: &str| {
+            links
+                .split(", ")
+                .find(|l| l.ends_with(&format!("rel=\"{rel}\"")))
+                .and_then(|l| l.strip_prefix('<'))
+                .and_then(|l| l.split_once('>'))
+                .map(|(target, _)| target.to_owned())
+        };
+        let (next, prev) = (link("next"), link("prev"));
+        let total = header("x-total-count").and_then(|t| t.parse().ok());
+        let tickets = response.json::<Vec<Value>>().await.expect("an array");
+        Page {
+            tickets,
+            next,
+            prev,
+            total,
+        }
+    }
+
+    /// Ids of every ticket of a listing, following `next` from `path`.
+    pub async fn all_pages(&self, path: &str, token: Option<&str>) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut at = Some(path.to_owned());
+        while let Some(path) = at {
+            let page = self.page(&path, token).await;
+            ids.extend(page.ids());
+            at = page.next;
+        }
+        ids
+    }
+
     pub async fn order_created(&self, ticket: &Value, order: OrderId) {
         let event = OrderCreated {
             id: order,
@@ -93,6 +141,17 @@ impl TestApp {
             .expect("order.created handler");
     }
 
+    pub async fn order_paid(&self, order: OrderId) {
+        let event = common::events::PaymentCreated {
+            id: common::PaymentId::new(),
+            order_id: order,
+            stripe_id: "ch_test".into(),
+        };
+        tickets::listeners::payment_created::handle(self.pool.clone(), event)
+            .await
+            .expect("payment.created handler");
+    }
+
     pub async fn order_cancelled(&self, ticket: &Value, order: OrderId) {
         let event = OrderCancelled {
             id: order,
@@ -104,6 +163,22 @@ impl TestApp {
         tickets::listeners::order_cancelled::handle(self.pool.clone(), event)
             .await
             .expect("order.cancelled handler");
+    }
+}
+
+pub struct Page {
+    pub tickets: Vec<Value>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+    pub total: Option<i64>,
+}
+
+impl Page {
+    pub fn ids(&self) -> Vec<String> {
+        self.tickets
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_owned())
+            .collect()
     }
 }
 

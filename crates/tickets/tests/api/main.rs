@@ -5,6 +5,7 @@ mod create;
 mod helpers;
 mod list_and_show;
 mod listeners;
+mod paging;
 mod sessions;
 mod throttling;
 mod update;
