@@ -2,6 +2,7 @@
 //! A cursor names the last item of a page (or the first, going back) by its creation time and
 //! id, so the next page is "what comes after it" in the index, whatever was added or removed
 //! before it: no OFFSET scans, no duplicates, nothing skipped that stayed in the list.
+//! `?cursor=last` asks for the newest page (a list shown newest first starts there).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,8 +16,10 @@ pub const MAX_LIMIT: u32 = 100;
 pub const LIMIT_INVALID: FieldError = FieldError::new("limit", "Limit must be between 1 and 100");
 pub const CURSOR_INVALID: FieldError = FieldError::new(
     "cursor",
-    "Cursor is invalid: use the links of the previous answer",
+    "Cursor is invalid: use the links of the previous answer, or last",
 );
+/// The cursor that names the newest page.
+pub const LAST: &str = "last";
 
 /// Which way a cursor pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,13 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// Before everything there can be: read backwards from here, the newest page.
+    pub const LAST: Self = Self {
+        direction: Direction::Before,
+        created_at: time::macros::datetime!(9999-12-31 23:59:59.999999 UTC),
+        id: Uuid::max(),
+    };
+
     pub fn encode(&self) -> String {
         let direction = match self.direction {
             Direction::After => 'a',
@@ -86,6 +96,7 @@ impl PageRequest {
         };
         let cursor = match cursor.map(str::trim) {
             None | Some("") => Ok(None),
+            Some(LAST) => Ok(Some(Cursor::LAST)),
             Some(text) => Cursor::decode(text).map(Some).ok_or(CURSOR_INVALID),
         };
         match (limit, cursor) {
@@ -119,6 +130,7 @@ impl<T> Page<T> {
         let going_back = request
             .cursor
             .is_some_and(|c| c.direction == Direction::Before);
+        let from_the_end = request.cursor == Some(Cursor::LAST);
         let more = rows.len() > request.limit as usize;
         rows.truncate(request.limit as usize);
         if going_back {
@@ -134,7 +146,7 @@ impl<T> Page<T> {
         };
         // Going forward, "more" is about what follows; going back, about what precedes.
         let (more_after, more_before) = if going_back {
-            (true, more)
+            (!from_the_end, more)
         } else {
             (more, request.cursor.is_some())
         };
@@ -275,6 +287,14 @@ mod tests {
         assert_eq!(page.items, vec![3, 4]);
         assert_eq!(page.previous.map(|c| c.id), Some(Uuid::from_u128(3)));
         assert_eq!(page.next.map(|c| c.id), Some(Uuid::from_u128(4)));
+
+        // The newest page: nothing after it, older ones before it.
+        let newest = PageRequest::parse(None, Some("last")).unwrap_or_else(|e| panic!("{e:?}"));
+        let page = Page::of(&newest, (1..=51).rev().collect(), |n| at(*n));
+        assert_eq!(page.items.first(), Some(&2));
+        assert_eq!(page.items.last(), Some(&51));
+        assert_eq!(page.next, None);
+        assert_eq!(page.previous.map(|c| c.id), Some(Uuid::from_u128(2)));
     }
 
     #[test]

@@ -14,12 +14,13 @@ pub const SCENARIOS: &[&str] = &[
     "nats-cluster",
     "footprint",
     "sign-in-storm",
+    "marketplace",
 ];
 
 pub const USAGE: &str = "\
 usage: loadgen <scenario> [--smoke] [--flag value]...
 scenarios: order-rush (includes the pgbench db-limit baseline), replication-lag, flash-sale,
-           expiry, faults, nats-cluster, footprint, sign-in-storm, all
+           expiry, faults, nats-cluster, footprint, sign-in-storm, marketplace, all
 common flags:
   --smoke              tiny counts (CI: every scenario in well under a minute)
   --bin-dir DIR        run the release service binaries from DIR (default: next to loadgen)
@@ -36,7 +37,8 @@ scenario flags (defaults in docs/performance.md):
   faults:          --rate --phase
   nats-cluster:    --rate --phase
   footprint:       --tickets --buyers
-  sign-in-storm:   --seconds --timing-samples";
+  sign-in-storm:   --seconds --timing-samples
+  marketplace:     --listings --samples --visitors";
 
 /// How the services are started.
 #[derive(Debug, Clone)]
@@ -96,7 +98,7 @@ impl Options {
             if !dir.join("orders").is_file() {
                 bail!(
                     "no service binaries in {} (build them: cargo build --release -p tickets -p orders \
-                     -p expiration -p payments -p auth; or pass --bin-dir or --self-serve)",
+                     -p expiration -p payments -p auth -p web; or pass --bin-dir or --self-serve)",
                     dir.display()
                 );
             }

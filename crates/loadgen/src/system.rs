@@ -36,6 +36,13 @@ pub struct Config {
 /// The services every scenario drives (auth is not needed: sessions are signed JWTs).
 pub const CORE: &[&str] = &["tickets", "orders", "expiration", "payments"];
 pub const ALL: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
+/// The storefront: no database of its own; its API is the tickets service (anonymous visitors
+/// browsing and searching need nothing else), which must be started before it.
+pub const STOREFRONT: &str = "web";
+
+fn has_database(service: &str) -> bool {
+    service != STOREFRONT
+}
 
 struct Proc {
     child: Child,
@@ -121,7 +128,7 @@ impl System {
                 system.first_ready.insert(service, started.elapsed());
             }
         }
-        for service in config.services {
+        for service in config.services.iter().filter(|s| has_database(s)) {
             let pool = common::db::connect(&system.database_url(service), 3).await?;
             system.pools.insert(service, pool);
         }
@@ -211,6 +218,7 @@ impl System {
             .env("REORDER_COOLDOWN_SECONDS", "0")
             .env("COOKIE_SECURE", "false")
             .env("LOG_FORMAT", "json")
+            .env("API_BASE_URL", self.url("tickets"))
             .env(
                 "RUST_LOG",
                 std::env::var("LOADGEN_RUST_LOG").unwrap_or("warn".into()),
@@ -304,7 +312,11 @@ impl System {
             node.kill().await;
         }
         if !self.options.keep {
-            let names: Vec<String> = names.iter().map(|s| self.database_name(s)).collect();
+            let names: Vec<String> = names
+                .iter()
+                .filter(|s| has_database(s))
+                .map(|s| self.database_name(s))
+                .collect();
             drop_databases(&self.options.database_url, &names).await?;
         }
         Ok(())

@@ -22,6 +22,7 @@ fn every_scenario_runs_in_smoke_mode_and_its_invariants_hold() {
         "nats-cluster",
         "footprint",
         "sign-in-storm",
+        "marketplace",
     ] {
         let path = out.join(format!("{scenario}.json"));
         let text =

@@ -48,6 +48,8 @@ pub struct Order {
     pub ticket_version: i64,
     /// Its place in the buyer's list (oldest first).
     pub created_at: OffsetDateTime,
+    /// `CancelReason::as_str` of a cancelled order.
+    pub cancel_reason: Option<String>,
 }
 
 /// An order with its ticket embedded, as rendered (SPEC §3 order JSON).
@@ -64,6 +66,11 @@ pub struct OrderView {
     pub expires_at: OffsetDateTime,
     pub version: i64,
     pub ticket: OrderTicket,
+    /// Why a cancelled order was cancelled: `buyer` (the buyer cancelled), `expired` (the hold
+    /// ran out unpaid) or `listing_changed` (the seller changed the listing before this order
+    /// reached it; a payment made meanwhile is refunded); `null` otherwise.
+    #[schema(example = json!(null))]
+    pub cancel_reason: Option<String>,
 }
 
 impl From<Order> for OrderView {
@@ -80,12 +87,13 @@ impl From<Order> for OrderView {
                 price: order.ticket_price,
                 version: order.ticket_version,
             },
+            cancel_reason: order.cancel_reason,
         }
     }
 }
 
 const ORDER_COLUMNS: &str = "id, user_id, ticket_id, status, expires_at, version,
-    ticket_title, ticket_price_cents, ticket_version, created_at";
+    ticket_title, ticket_price_cents, ticket_version, created_at, cancel_reason";
 
 // ---- the tickets replica ----
 

@@ -48,6 +48,8 @@ const COLUMNS: &str = "t.id, t.title, t.price_cents, t.user_id, t.version, t.ord
 const RETURNING: &str = "RETURNING id, title, price_cents, user_id, version, order_id, created_at,
     NULL::timestamptz AS hold_expires_at, NULL::boolean AS hold_paid";
 const WITH_HOLD: &str = "tickets t LEFT JOIN ticket_orders h ON h.order_id = t.order_id";
+/// What a page reads of each row (not its title words).
+const PAGE_COLUMNS: &str = "id, title, price_cents, user_id, version, order_id, created_at";
 
 pub async fn insert(
     conn: &mut PgConnection,
@@ -109,26 +111,31 @@ pub fn page_statement(listing: Listing<'_>, direction: Direction) -> String {
         Direction::Before => ("<", "DESC"),
         Direction::After => (">", "ASC"),
     };
-    let (matches, filter) = match listing {
-        Listing::OnSale(None) => ("", "t.order_id IS NULL"),
+    let (source, filter) = match listing {
+        Listing::OnSale(None) => ("tickets".to_owned(), "order_id IS NULL"),
         // The planner cannot estimate how many titles a prefix matches and may walk the age
-        // index filtering every row (100,000 for a rare word): the matches are taken from the
-        // words index first, then ordered.
+        // index filtering every row (100,000 for a rare word): the matches on sale are read
+        // from the words index first, in one scan (OFFSET 0 keeps it apart), then ordered.
         Listing::OnSale(Some(_)) => (
-            "WITH matches AS MATERIALIZED (
-                 SELECT id FROM tickets
-                 WHERE title_words @@ to_tsquery('simple',
-                           public.unaccent('public.unaccent'::regdictionary, $4)))
-             ",
-            "t.order_id IS NULL AND t.id IN (SELECT id FROM matches)",
+            format!(
+                "(SELECT {PAGE_COLUMNS} FROM tickets
+                  WHERE order_id IS NULL AND title_words @@ to_tsquery('simple',
+                        public.unaccent('public.unaccent'::regdictionary, $4))
+                  OFFSET 0) matches"
+            ),
+            "true",
         ),
-        Listing::Seller(_) => ("", "t.user_id = $5"),
+        Listing::Seller(_) => ("tickets".to_owned(), "user_id = $5"),
     };
+    // The page is chosen first; only its rows are joined to their holds.
     format!(
-        "{matches}SELECT {COLUMNS} FROM {WITH_HOLD}
-         WHERE {filter} AND ($1::timestamptz IS NULL OR (t.created_at, t.id) {after} ($1, $2))
-         ORDER BY t.created_at {order}, t.id {order}
-         LIMIT $3"
+        "SELECT {COLUMNS} FROM (
+             SELECT {PAGE_COLUMNS} FROM {source}
+             WHERE {filter} AND ($1::timestamptz IS NULL OR (created_at, id) {after} ($1, $2))
+             ORDER BY created_at {order}, id {order}
+             LIMIT $3) t
+         LEFT JOIN ticket_orders h ON h.order_id = t.order_id
+         ORDER BY t.created_at {order}, t.id {order}"
     )
 }
 

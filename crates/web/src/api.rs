@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::domain::errors::ApiMessage;
+use crate::domain::next::encode_component;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -25,6 +26,12 @@ pub struct Ticket {
     pub user_id: UserId,
     #[serde(default)]
     pub order_id: Option<OrderId>,
+    /// `on_sale`, `reserved` or `sold` (absent from an API that predates it).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// When a reserved ticket's hold ends.
+    #[serde(default)]
+    pub held_until: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +48,9 @@ pub struct Order {
     pub status: String,
     pub expires_at: String,
     pub ticket: OrderTicket,
+    /// `buyer`, `expired` or `listing_changed` once cancelled.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +93,93 @@ impl Failure {
 pub struct Answer<T> {
     pub body: T,
     pub set_cookies: Vec<header::HeaderValue>,
+    pub headers: header::HeaderMap,
+}
+
+/// One page of a list, in the API's order (oldest first), and where its neighbours start.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    /// The cursor of the page after this one (newer items).
+    pub next: Option<String>,
+    /// The cursor of the page before this one (older items).
+    pub previous: Option<String>,
+    /// How many match a search, when the API says.
+    pub total: Option<u64>,
+}
+
+impl<T> Listing<T> {
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next: None,
+            previous: None,
+            total: None,
+        }
+    }
+
+    fn of(answer: Answer<Vec<T>>) -> Self {
+        let links = answer
+            .headers
+            .get_all(header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self {
+            next: cursor_of(&links, "next"),
+            previous: cursor_of(&links, "prev"),
+            total: answer
+                .headers
+                .get("x-total-count")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok()),
+            items: answer.body,
+        }
+    }
+}
+
+/// Which tickets to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TicketQuery<'a> {
+    /// Words the titles must contain.
+    pub search: Option<&'a str>,
+    /// Where the page starts: a cursor from a previous [`Listing`], or `last`.
+    pub cursor: Option<&'a str>,
+    /// The caller's own tickets, in every state, instead of those on sale.
+    pub mine: bool,
+}
+
+/// How many items a page of the storefront shows.
+pub const PAGE_SIZE: u32 = 24;
+/// The cursor of the newest page: the storefront shows lists newest first.
+pub const NEWEST: &str = "last";
+
+/// The `cursor` of the `rel` link of an RFC 8288 `Link` header.
+pub fn cursor_of(links: &str, rel: &str) -> Option<String> {
+    let wanted = format!("rel=\"{rel}\"");
+    links.split(',').find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        if !params.split(';').any(|p| p.trim() == wanted) {
+            return None;
+        }
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let (_, query) = target.split_once('?')?;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("cursor="))
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// `?name=value&…` of the present values, percent-encoded.
+fn query_string(params: &[(&str, Option<&str>)]) -> String {
+    let pairs: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", encode_component(v))))
+        .collect();
+    format!("?{}", pairs.join("&"))
 }
 
 /// Who the storefront calls the API for: the visitor's session cookie, forwarded as is, and the
@@ -154,6 +251,7 @@ impl Api {
             .context("calling the API")
             .map_err(Failure::Unavailable)?;
         let status = response.status();
+        let headers = response.headers().clone();
         let set_cookies = response
             .headers()
             .get_all(header::SET_COOKIE)
@@ -170,7 +268,11 @@ impl Api {
             let body = serde_json::from_slice(text)
                 .with_context(|| format!("decoding the API's answer to {path}"))
                 .map_err(Failure::Unavailable)?;
-            return Ok(Answer { body, set_cookies });
+            return Ok(Answer {
+                body,
+                set_cookies,
+                headers,
+            });
         }
         #[derive(Deserialize)]
         struct Errors {
@@ -226,11 +328,29 @@ impl Api {
             .await
     }
 
-    pub async fn tickets(&self, caller: &Caller) -> Result<Vec<Ticket>, Failure> {
-        let answer = self
-            .call(Method::GET, "/api/tickets", &caller.anonymous(), None)
-            .await?;
-        Ok(answer.body)
+    /// One page of tickets: on sale (searched or not), or the caller's own.
+    pub async fn tickets(
+        &self,
+        caller: &Caller,
+        query: TicketQuery<'_>,
+    ) -> Result<Listing<Ticket>, Failure> {
+        let limit = PAGE_SIZE.to_string();
+        let path = format!(
+            "/api/tickets{}",
+            query_string(&[
+                ("limit", Some(&limit)),
+                ("cursor", query.cursor),
+                ("q", query.search),
+                ("sellerId", query.mine.then_some("me")),
+            ])
+        );
+        let caller = if query.mine {
+            caller.clone()
+        } else {
+            caller.anonymous()
+        };
+        let answer = self.call(Method::GET, &path, &caller, None).await?;
+        Ok(Listing::of(answer))
     }
 
     pub async fn ticket(&self, caller: &Caller, id: TicketId) -> Result<Ticket, Failure> {
@@ -276,9 +396,26 @@ impl Api {
         Ok(answer.body)
     }
 
-    pub async fn orders(&self, caller: &Caller) -> Result<Vec<Order>, Failure> {
-        let answer = self.call(Method::GET, "/api/orders", caller, None).await?;
-        Ok(answer.body)
+    /// One page of the caller's orders, starting at `cursor`.
+    pub async fn orders(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Order>, Failure> {
+        let limit = PAGE_SIZE.to_string();
+        let path = format!(
+            "/api/orders{}",
+            query_string(&[("limit", Some(&limit)), ("cursor", cursor)])
+        );
+        let answer = self.call(Method::GET, &path, caller, None).await?;
+        Ok(Listing::of(answer))
+    }
+
+    /// The buyer cancels their order (an already cancelled one stays cancelled).
+    pub async fn cancel_order(&self, caller: &Caller, id: OrderId) -> Result<(), Failure> {
+        let path = format!("/api/orders/{id}");
+        let _: Answer<Value> = self.call(Method::DELETE, &path, caller, None).await?;
+        Ok(())
     }
 
     pub async fn order(&self, caller: &Caller, id: OrderId) -> Result<Order, Failure> {
@@ -314,5 +451,36 @@ where
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_come_from_the_link_header() {
+        let links = "</api/tickets?q=caf%C3%A9&limit=24&cursor=YToxOjI>; rel=\"next\", \
+                     </api/tickets?limit=24&cursor=Yjox>; rel=\"prev\"";
+        assert_eq!(cursor_of(links, "next").as_deref(), Some("YToxOjI"));
+        assert_eq!(cursor_of(links, "prev").as_deref(), Some("Yjox"));
+        assert_eq!(cursor_of("", "next"), None);
+        assert_eq!(
+            cursor_of("<https://x/?cursor=>; rel=\"next\"", "next"),
+            None
+        );
+        assert_eq!(cursor_of("</a?cursor=z>; rel=\"nextish\"", "next"), None);
+    }
+
+    #[test]
+    fn queries_carry_only_present_values_encoded() {
+        assert_eq!(
+            query_string(&[
+                ("limit", Some("24")),
+                ("cursor", None),
+                ("q", Some("rock & roll"))
+            ]),
+            "?limit=24&q=rock%20%26%20roll"
+        );
     }
 }

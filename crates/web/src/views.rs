@@ -5,11 +5,13 @@
 use askama::Template;
 use time::OffsetDateTime;
 
-use crate::api::{Order, Ticket, User};
+use crate::api::{Listing, Order, Ticket, User};
 use crate::domain::errors::FormErrors;
 use crate::domain::money::{form_value, format_price};
 use crate::domain::next::sign_in_href;
-use crate::domain::status::OrderState;
+use crate::domain::pager::Pager;
+use crate::domain::sale::SaleState;
+use crate::domain::status::{OrderState, cancel_note};
 use crate::domain::when;
 
 /// What every page shows around its content: who is signed in, and where "Sign in" returns to.
@@ -38,20 +40,114 @@ pub struct TicketCard {
 #[template(path = "tickets.html")]
 pub struct TicketsPage {
     pub chrome: Chrome,
+    /// Newest first.
     pub tickets: Vec<TicketCard>,
+    /// What the visitor searched for ("" when browsing).
+    pub search: String,
+    /// How many tickets match the search.
+    pub total: Option<u64>,
+    pub pager: Pager,
+    pub errors: FormErrors,
 }
 
 impl TicketsPage {
-    pub fn from_api(chrome: Chrome, tickets: &[Ticket]) -> Self {
-        let tickets = tickets
+    pub fn from_api(chrome: Chrome, listing: &Listing<Ticket>, search: &str) -> Self {
+        let tickets = listing
+            .items
             .iter()
+            .rev()
             .map(|t| TicketCard {
                 href: format!("/tickets/{}", t.id),
                 title: t.title.clone(),
                 price: format_price(&t.price),
             })
             .collect();
-        Self { chrome, tickets }
+        Self {
+            chrome,
+            tickets,
+            search: search.to_owned(),
+            total: listing.total,
+            pager: Pager::newest_first(
+                "/",
+                &[("q", search)],
+                listing.next.as_deref(),
+                listing.previous.as_deref(),
+            ),
+            errors: FormErrors::default(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: FormErrors) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// "1 ticket matches", "3 tickets match".
+    pub fn total_text(&self) -> String {
+        match self.total {
+            Some(1) => "1 ticket matches".to_owned(),
+            Some(n) => format!("{n} tickets match"),
+            None => String::new(),
+        }
+    }
+}
+
+/// One of a seller's tickets, in whatever state.
+pub struct ListingRow {
+    pub href: String,
+    pub title: String,
+    pub price: String,
+    pub state: SaleState,
+    /// When a reserved ticket's hold ends (RFC 3339, for the script) and as UTC text.
+    pub held_until: Option<(String, String)>,
+    /// Where to edit it, while it is on sale.
+    pub edit_href: Option<String>,
+}
+
+/// "My listings": the seller's tickets, newest first.
+#[derive(Template)]
+#[template(path = "selling.html")]
+pub struct SellingPage {
+    pub chrome: Chrome,
+    pub listings: Vec<ListingRow>,
+    pub pager: Pager,
+}
+
+impl SellingPage {
+    pub fn from_api(chrome: Chrome, listing: &Listing<Ticket>) -> Self {
+        let listings = listing
+            .items
+            .iter()
+            .rev()
+            .map(|t| {
+                let state = SaleState::of(t.state.as_deref(), t.order_id.is_some());
+                let held_until = t
+                    .held_until
+                    .as_deref()
+                    .filter(|_| state == SaleState::Reserved)
+                    .and_then(|text| Some((text.to_owned(), when::utc_text(when::parse(text)?))));
+                ListingRow {
+                    href: format!("/tickets/{}", t.id),
+                    title: t.title.clone(),
+                    price: format_price(&t.price),
+                    state,
+                    held_until,
+                    edit_href: state
+                        .is_editable()
+                        .then(|| format!("/tickets/{}/edit", t.id)),
+                }
+            })
+            .collect();
+        Self {
+            chrome,
+            listings,
+            pager: Pager::newest_first(
+                "/selling",
+                &[],
+                listing.next.as_deref(),
+                listing.previous.as_deref(),
+            ),
+        }
     }
 }
 
@@ -170,22 +266,39 @@ pub struct OrderRow {
 #[template(path = "orders.html")]
 pub struct OrdersPage {
     pub chrome: Chrome,
+    /// Newest first.
     pub orders: Vec<OrderRow>,
+    pub pager: Pager,
 }
 
 impl OrdersPage {
-    pub fn from_api(chrome: Chrome, orders: &[Order], now: OffsetDateTime) -> Self {
-        let orders = orders
+    pub fn from_api(chrome: Chrome, listing: &Listing<Order>, now: OffsetDateTime) -> Self {
+        let orders = listing
+            .items
             .iter()
             .rev()
             .map(|o| OrderRow {
                 href: format!("/orders/{}", o.id),
                 title: o.ticket.title.clone(),
                 price: format_price(&o.ticket.price),
-                state: OrderState::of(&o.status, when::parse(&o.expires_at), now),
+                state: OrderState::of(
+                    &o.status,
+                    o.cancel_reason.as_deref(),
+                    when::parse(&o.expires_at),
+                    now,
+                ),
             })
             .collect();
-        Self { chrome, orders }
+        Self {
+            chrome,
+            orders,
+            pager: Pager::newest_first(
+                "/orders",
+                &[],
+                listing.next.as_deref(),
+                listing.previous.as_deref(),
+            ),
+        }
     }
 }
 
@@ -218,6 +331,7 @@ pub struct OrderPage {
     pub title: String,
     pub price: String,
     pub state: OrderState,
+    pub cancel_note: &'static str,
     pub expires_at: String,
     pub expires_text: String,
     pub time_left: String,
@@ -236,7 +350,8 @@ impl OrderPage {
             ticket_href: format!("/tickets/{}", order.ticket.id),
             title: order.ticket.title.clone(),
             price: format_price(&order.ticket.price),
-            state: OrderState::of(&order.status, expires, now),
+            state: OrderState::of(&order.status, order.cancel_reason.as_deref(), expires, now),
+            cancel_note: cancel_note(order.cancel_reason.as_deref()),
             expires_at: order.expires_at.clone(),
             expires_text: expires.map(when::utc_text).unwrap_or_default(),
             time_left: expires.map(|t| when::time_left(now, t)).unwrap_or_default(),

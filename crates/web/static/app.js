@@ -40,7 +40,7 @@
         var hold = el.closest("[data-hold]");
         if (hold) { hold.classList.add("is-expired"); }
         document.querySelectorAll("[data-expired-message]").forEach(function (m) { m.hidden = false; });
-        document.querySelectorAll("[data-pay] button, [data-pay] input").forEach(function (b) { b.disabled = true; });
+        document.querySelectorAll("[data-pay] button, [data-pay] input, [data-cancel] button").forEach(function (b) { b.disabled = true; });
         var status = document.getElementById("order-status");
         if (status) { status.textContent = "Expired"; status.className = "badge expired"; }
         // Show the server's own view of the order once the hold has ended.

@@ -4,6 +4,7 @@ mod expiry;
 mod faults;
 mod flash_sale;
 mod footprint;
+mod marketplace;
 mod nats_cluster;
 mod order_rush;
 mod pgbench;
@@ -39,6 +40,7 @@ pub async fn run(options: Options) -> anyhow::Result<bool> {
             "nats-cluster" => nats_cluster::run(&options).await?,
             "footprint" => footprint::run(&options).await?,
             "sign-in-storm" => sign_in_storm::run(&options).await?,
+            "marketplace" => marketplace::run(&options).await?,
             other => anyhow::bail!("unknown scenario {other}"),
         };
         let path = crate::system::out_file(&options, scenario);

@@ -17,7 +17,8 @@ use crate::repo::{self, OrderView};
 pub struct ListQuery {
     /// At most this many orders (1-100, default 50).
     limit: Option<String>,
-    /// Where to go on from: the `cursor` of a `Link` of the previous answer.
+    /// Where to go on from: the `cursor` of a `Link` of the previous answer, or `last` for the
+    /// newest page.
     cursor: Option<String>,
 }
 

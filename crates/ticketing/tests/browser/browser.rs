@@ -197,6 +197,15 @@ impl Browser {
         .await
     }
 
+    /// How many elements match `css` on the page as it is.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|found| found.len())
+            .unwrap_or_default()
+    }
+
     /// The visible text of the page's `<main>`.
     pub async fn text(&self) -> String {
         match self.client.find(Locator::Css("main")).await {

@@ -8,6 +8,7 @@
 mod browser;
 mod declined_card;
 mod hold_expires;
+mod marketplace;
 mod purchase;
 mod sign_in_returns;
 // The launcher stack of the end-to-end tests (not every helper is used here).

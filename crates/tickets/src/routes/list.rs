@@ -21,7 +21,8 @@ use crate::repo::{self, Listing};
 pub struct ListQuery {
     /// At most this many tickets (1-100, default 50).
     limit: Option<String>,
-    /// Where to go on from: the `cursor` of a `Link` of the previous answer.
+    /// Where to go on from: the `cursor` of a `Link` of the previous answer, or `last` for the
+    /// newest page.
     cursor: Option<String>,
     /// Words the title must contain (any case and accents; prefixes match: `conc` finds
     /// "Concert"), at most 200 characters. The answer's `X-Total-Count` says how many match.

@@ -63,6 +63,12 @@ async fn the_listing_is_paged_oldest_first_with_next_and_prev_links() {
         app.all_pages("/api/tickets?limit=4", None).await,
         ids(&listed)
     );
+
+    let newest = app.page("/api/tickets?limit=10&cursor=last", None).await;
+    assert_eq!(newest.ids(), ids(&listed[13..]), "the newest page");
+    assert!(newest.next.is_none(), "nothing after the newest page");
+    let older = app.page(&newest.prev.expect("older pages"), None).await;
+    assert_eq!(older.ids(), ids(&listed[3..13]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +76,7 @@ async fn bad_paging_parameters_are_each_reported() {
     let app = spawn().await;
     let limit = ("Limit must be between 1 and 100", Some("limit"));
     let cursor = (
-        "Cursor is invalid: use the links of the previous answer",
+        "Cursor is invalid: use the links of the previous answer, or last",
         Some("cursor"),
     );
     let cases = [

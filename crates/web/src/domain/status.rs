@@ -10,19 +10,38 @@ pub enum OrderState {
     Complete,
     /// Cancelled because the hold ran out.
     Expired,
-    /// Cancelled by the buyer.
+    /// Cancelled by the buyer, or because the listing changed.
     Cancelled,
 }
 
+/// What the buyer is told about a cancelled order.
+pub fn cancel_note(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some("listing_changed") => {
+            "The seller changed this listing before your order reached it, so the order was \
+             cancelled. Any payment has been refunded."
+        }
+        Some("buyer") => "You cancelled this order. Nothing was charged.",
+        _ => "This order was cancelled. Nothing was charged.",
+    }
+}
+
 impl OrderState {
-    /// From the API's `status` and `expiresAt`: a `created` order whose hold has run out is
-    /// expired even before the expiration service has cancelled it.
-    pub fn of(status: &str, expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+    /// From the API's `status`, `cancelReason` and `expiresAt`: a `created` order whose hold
+    /// has run out is expired even before the expiration service has cancelled it.
+    pub fn of(
+        status: &str,
+        cancel_reason: Option<&str>,
+        expires_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Self {
         let ran_out = expires_at.is_some_and(|t| t <= now);
-        match status {
-            "complete" => Self::Complete,
-            "cancelled" if ran_out => Self::Expired,
-            "cancelled" => Self::Cancelled,
+        match (status, cancel_reason) {
+            ("complete", _) => Self::Complete,
+            ("cancelled", Some("expired")) => Self::Expired,
+            ("cancelled", Some(_)) => Self::Cancelled,
+            ("cancelled", None) if ran_out => Self::Expired,
+            ("cancelled", None) => Self::Cancelled,
             _ if ran_out => Self::Expired,
             _ => Self::AwaitingPayment,
         }
@@ -63,19 +82,27 @@ mod tests {
         let later = Some(datetime!(2026-11-22 10:15 UTC));
         let earlier = Some(datetime!(2026-11-22 09:45 UTC));
         let cases = [
-            ("created", later, OrderState::AwaitingPayment),
-            ("awaiting:payment", later, OrderState::AwaitingPayment),
-            ("created", earlier, OrderState::Expired),
-            ("cancelled", earlier, OrderState::Expired),
-            ("cancelled", later, OrderState::Cancelled),
-            ("complete", earlier, OrderState::Complete),
-            ("complete", later, OrderState::Complete),
+            ("created", None, later, OrderState::AwaitingPayment),
+            ("awaiting:payment", None, later, OrderState::AwaitingPayment),
+            ("created", None, earlier, OrderState::Expired),
+            ("cancelled", None, earlier, OrderState::Expired),
+            ("cancelled", None, later, OrderState::Cancelled),
+            ("cancelled", Some("expired"), later, OrderState::Expired),
+            ("cancelled", Some("buyer"), earlier, OrderState::Cancelled),
+            (
+                "cancelled",
+                Some("listing_changed"),
+                earlier,
+                OrderState::Cancelled,
+            ),
+            ("complete", None, earlier, OrderState::Complete),
+            ("complete", None, later, OrderState::Complete),
         ];
-        for (status, expires, expected) in cases {
+        for (status, reason, expires, expected) in cases {
             assert_eq!(
-                OrderState::of(status, expires, now),
+                OrderState::of(status, reason, expires, now),
                 expected,
-                "{status} {expires:?}"
+                "{status} {reason:?} {expires:?}"
             );
         }
         assert!(OrderState::AwaitingPayment.is_payable());

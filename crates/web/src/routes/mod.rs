@@ -3,12 +3,14 @@
 
 mod assets;
 mod auth;
+mod cancel;
 mod edit;
 mod order;
 mod orders;
 mod pay;
 mod purchase;
 mod sell;
+mod selling;
 mod ticket;
 mod tickets;
 
@@ -45,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
         .route("/orders", web::get().to(orders::list))
         .route("/orders/{id}", web::get().to(order::show))
         .route("/orders/{id}/pay", web::post().to(pay::pay))
+        .route("/orders/{id}/cancel", web::post().to(cancel::cancel))
+        .route("/selling", web::get().to(selling::list))
         .route("/auth/signin", web::get().to(auth::sign_in_form))
         .route("/auth/signin", web::post().to(auth::sign_in))
         .route("/auth/signup", web::get().to(auth::sign_up_form))

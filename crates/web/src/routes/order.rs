@@ -13,6 +13,8 @@ use crate::views::OrderPage;
 pub struct Query {
     #[serde(default)]
     paid: Option<String>,
+    #[serde(default)]
+    cancelled: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(order = %id))]
@@ -30,9 +32,13 @@ pub async fn show(
         .await
         .map_err(|f| visitor.fail(f))?;
     let view = OrderPage::from_api(visitor.chrome(), &order, time::OffsetDateTime::now_utc());
-    let notice = (query.paid.is_some() && view.state != OrderState::Complete).then(|| {
-        "Payment received. Your order will show as complete in a moment; refresh to see it."
-            .to_owned()
-    });
+    let notice = if query.paid.is_some() && view.state != OrderState::Complete {
+        Some("Payment received. Your order will show as complete in a moment; refresh to see it.")
+    } else if query.cancelled.is_some() && view.state == OrderState::Cancelled {
+        Some("Your order is cancelled and the ticket is back on sale.")
+    } else {
+        None
+    };
+    let notice = notice.map(str::to_owned);
     Ok(page(StatusCode::OK, &view.with_notice(notice)))
 }

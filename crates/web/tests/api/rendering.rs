@@ -4,10 +4,11 @@
 use askama::Template;
 use serde_json::{Value, json};
 use time::macros::datetime;
-use web::api::{Order, Ticket, User};
+use web::api::{Listing, Order, Ticket, User};
 use web::domain::errors::{ApiMessage, FormErrors};
 use web::views::{
-    AuthPage, Chrome, MessagePage, OrderPage, OrdersPage, TicketFormPage, TicketPage, TicketsPage,
+    AuthPage, Chrome, MessagePage, OrderPage, OrdersPage, SellingPage, TicketFormPage, TicketPage,
+    TicketsPage,
 };
 
 const SELLER: &str = "0195b7d2-58f5-7000-8000-00000000000a";
@@ -29,6 +30,16 @@ fn order(status: &str, expires_at: &str) -> Order {
         "ticket": {"id": "0195b7d2-58f5-7000-8000-000000000001", "title": XSS, "price": 20, "version": 1}
     }))
     .expect("order JSON")
+}
+
+/// One page of `items` (oldest first, as the API sends them) between the given cursors.
+fn listing<T>(items: Vec<T>, newer: Option<&str>, older: Option<&str>) -> Listing<T> {
+    Listing {
+        items,
+        next: newer.map(str::to_owned),
+        previous: older.map(str::to_owned),
+        total: None,
+    }
 }
 
 fn user(id: &str) -> User {
@@ -68,7 +79,8 @@ fn the_ticket_list_escapes_titles_and_shows_money_with_currency() {
         ticket(XSS, json!(20), Value::Null),
         ticket("Concert & \"friends\"", json!(1234.5), Value::Null),
     ];
-    let html = render(&TicketsPage::from_api(Chrome::new(None, "/"), &tickets));
+    let page = listing(tickets.to_vec(), None, None);
+    let html = render(&TicketsPage::from_api(Chrome::new(None, "/"), &page, ""));
     contains_all(
         &html,
         &[
@@ -90,7 +102,11 @@ fn the_ticket_list_escapes_titles_and_shows_money_with_currency() {
         ],
     );
     contains_none(&html, &[(XSS, "never raw"), ("<style", "no inline style")]);
-    let empty = render(&TicketsPage::from_api(Chrome::new(None, "/"), &[]));
+    let empty = render(&TicketsPage::from_api(
+        Chrome::new(None, "/"),
+        &listing(vec![], None, None),
+        "",
+    ));
     contains_all(
         &empty,
         &[("No tickets are on sale right now.", "an empty list says so")],
@@ -351,7 +367,8 @@ fn my_orders_lists_each_with_status_and_ticket() {
         order("complete", "2026-11-22T09:50:00.000Z"),
         order("created", "2026-11-22T10:10:00.000Z"),
     ];
-    let html = render(&OrdersPage::from_api(Chrome::default(), &orders, now));
+    let page = listing(orders.to_vec(), None, None);
+    let html = render(&OrdersPage::from_api(Chrome::default(), &page, now));
     contains_all(
         &html,
         &[
@@ -367,7 +384,11 @@ fn my_orders_lists_each_with_status_and_ticket() {
             ),
         ],
     );
-    let empty = render(&OrdersPage::from_api(Chrome::default(), &[], now));
+    let empty = render(&OrdersPage::from_api(
+        Chrome::default(),
+        &listing(vec![], None, None),
+        now,
+    ));
     contains_all(
         &empty,
         &[("You have no orders yet.", "an empty list says so")],
@@ -434,4 +455,164 @@ fn message_pages_escape_too() {
     };
     let html = render(&page);
     contains_none(&html, &[(XSS, "never raw")]);
+}
+
+#[test]
+fn the_home_page_searches_counts_and_pages_newest_first() {
+    let older = ticket("Older show", json!(5), Value::Null);
+    let mut newer = ticket("Newer show", json!(6), Value::Null);
+    newer.id = "0195b7d2-58f5-7000-8000-000000000009".parse().expect("id");
+    let mut page = listing(vec![older, newer], Some("bmV3ZXI"), Some("b2xkZXI"));
+    page.total = Some(57);
+    let html = render(&TicketsPage::from_api(
+        Chrome::default(),
+        &page,
+        "rock & roll",
+    ));
+    contains_all(
+        &html,
+        &[
+            ("role=\"search\"", "a search form"),
+            ("name=\"q\"", "its box"),
+            (
+                "value=\"rock &#38; roll\"",
+                "keeps what was searched, escaped",
+            ),
+            ("57 tickets match", "the count of matches"),
+            (
+                "href=\"/?q=rock%20%26%20roll&#38;cursor=b2xkZXI\"",
+                "Next goes to older tickets, keeping the search",
+            ),
+            (
+                "href=\"/?q=rock%20%26%20roll&#38;cursor=bmV3ZXI\"",
+                "Previous goes back to newer ones",
+            ),
+            ("Next →", "labelled Next"),
+            ("← Previous", "labelled Previous"),
+        ],
+    );
+    let newer_at = html.find("Newer show").expect("newer shown");
+    let older_at = html.find("Older show").expect("older shown");
+    assert!(newer_at < older_at, "newest first");
+
+    let nothing = render(&TicketsPage::from_api(
+        Chrome::default(),
+        &Listing {
+            total: Some(0),
+            ..listing(vec![], None, None)
+        },
+        "zzz",
+    ));
+    contains_all(
+        &nothing,
+        &[
+            ("0 tickets match", "the count, even when none"),
+            ("No tickets on sale match “zzz”.", "says nothing matched"),
+        ],
+    );
+    contains_none(&nothing, &[("rel=\"next\"", "no pager on a lone page")]);
+}
+
+#[test]
+fn my_listings_show_each_state_with_its_price_and_edit_only_on_sale() {
+    let listed = |id: &str, title: &str, state: &str, held: Value| -> Ticket {
+        serde_json::from_value(json!({
+            "id": id, "title": title, "price": 20, "userId": SELLER, "version": 0,
+            "orderId": if state == "on_sale" { Value::Null } else { json!(BUYER) },
+            "state": state, "heldUntil": held
+        }))
+        .expect("ticket JSON")
+    };
+    let tickets = vec![
+        listed(
+            "0195b7d2-58f5-7000-8000-000000000011",
+            "Sold one",
+            "sold",
+            Value::Null,
+        ),
+        listed(
+            "0195b7d2-58f5-7000-8000-000000000012",
+            "Held one",
+            "reserved",
+            json!("2026-11-22T10:15:00.000Z"),
+        ),
+        listed(
+            "0195b7d2-58f5-7000-8000-000000000013",
+            XSS,
+            "on_sale",
+            Value::Null,
+        ),
+    ];
+    let html = render(&SellingPage::from_api(
+        Chrome::default(),
+        &listing(tickets, None, Some("b2xkZXI")),
+    ));
+    contains_all(
+        &html,
+        &[
+            ("badge complete\">Sold", "sold"),
+            ("badge pending\">Reserved", "reserved"),
+            ("badge on-sale\">On sale", "on sale"),
+            (
+                "Held until <time datetime=\"2026-11-22T10:15:00.000Z\"",
+                "the hold's end",
+            ),
+            ("22 Nov 2026, 10:15:00 UTC", "in words"),
+            ("$20.00 USD", "the price"),
+            ("&#60;script&#62;", "titles escaped"),
+            (
+                "href=\"/tickets/0195b7d2-58f5-7000-8000-000000000013/edit\"",
+                "the ticket on sale can be edited",
+            ),
+            ("href=\"/selling?cursor=b2xkZXI\"", "Next: older listings"),
+        ],
+    );
+    contains_none(
+        &html,
+        &[
+            ("000000000011/edit", "a sold ticket cannot be edited"),
+            ("000000000012/edit", "nor a reserved one"),
+            (XSS, "never raw"),
+        ],
+    );
+    let first = html.find("Sold one").expect("shown");
+    assert!(
+        html.find("&#60;script").expect("shown") < first,
+        "newest first"
+    );
+}
+
+#[test]
+fn an_order_awaiting_payment_can_be_cancelled_and_says_why_it_was() {
+    let now = datetime!(2026-11-22 10:00 UTC);
+    let held = order("created", "2026-11-22T10:10:00.000Z");
+    let html = render(&OrderPage::from_api(Chrome::default(), &held, now));
+    contains_all(
+        &html,
+        &[(
+            "action=\"/orders/0195b7d2-58f5-7000-8000-000000000002/cancel\"",
+            "a cancel form",
+        )],
+    );
+    let with_reason = |reason: &str| {
+        let mut o = order("cancelled", "2026-11-22T10:10:00.000Z");
+        o.cancel_reason = Some(reason.to_owned());
+        render(&OrderPage::from_api(Chrome::default(), &o, now))
+    };
+    let cases = [
+        ("buyer", "You cancelled this order. Nothing was charged."),
+        ("listing_changed", "Any payment has been refunded."),
+        ("expired", "This order has expired"),
+    ];
+    for (reason, says) in cases {
+        let html = with_reason(reason);
+        contains_all(&html, &[(says, reason)]);
+        contains_none(&html, &[("/cancel\"", "no cancel once cancelled")]);
+    }
+    let paid = render(&OrderPage::from_api(
+        Chrome::default(),
+        &order("complete", "2026-11-22T10:10:00.000Z"),
+        now,
+    ));
+    contains_none(&paid, &[("/cancel\"", "a paid order cannot be cancelled")]);
 }
