@@ -6,6 +6,8 @@ pub mod bus;
 pub mod client_address;
 pub mod config;
 pub mod db;
+#[cfg(feature = "dev-servers")]
+pub mod dev_servers;
 pub mod edge;
 pub mod error;
 pub mod events;

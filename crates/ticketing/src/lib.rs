@@ -1,10 +1,11 @@
-//! Local mode (SPEC §6): any set of services in one process, on one port, each on its own
-//! database `<base>_<service>` on one Postgres server, all on one NATS.
+//! Local mode (docs/contract.md#local-mode): any set of services in one process, on one port, each
+//! on its own database `<base>_<service>` on one Postgres server, all on one NATS.
 
 pub mod contracts;
 
 use anyhow::Context as _;
 use common::config::{ConfigError, Overlay, Source};
+use common::dev_servers::DevServers;
 use common::server::ServicePart;
 
 /// Every service the launcher can run, in start order.
@@ -60,6 +61,12 @@ pub fn service_database_url(base: &str, service: &str) -> String {
 /// development key (no `JWT_KEY`), anyone who can reach the process could forge a session: it
 /// then listens on loopback only, unless `BIND_ADDRESS` says otherwise.
 pub fn local_defaults(env: &dyn Source) -> Overlay<'_> {
+    with_servers(env, &DevServers::default())
+}
+
+/// [`local_defaults`], the databases and NATS being the development servers found (the local
+/// ones, or containers: `common::dev_servers`) where the environment names none.
+pub fn with_servers<'a>(env: &'a dyn Source, servers: &DevServers) -> Overlay<'a> {
     let development_key = env.get("JWT_KEY").is_none();
     let overlay = if development_key {
         Overlay::new(env).default("BIND_ADDRESS", "127.0.0.1")
@@ -67,7 +74,22 @@ pub fn local_defaults(env: &dyn Source) -> Overlay<'_> {
         Overlay::new(env)
     };
     overlay
-        .default("DATABASE_URL", DEFAULT_DATABASE_URL)
+        .default(
+            "DATABASE_URL",
+            servers
+                .postgres
+                .as_ref()
+                .map_or(DEFAULT_DATABASE_URL.to_owned(), |server| {
+                    format!("{server}/ticketing")
+                }),
+        )
+        .default(
+            "NATS_URL",
+            servers
+                .nats
+                .clone()
+                .unwrap_or_else(|| common::config::DEFAULT_NATS_URL.to_owned()),
+        )
         .default("JWT_KEY", DEVELOPMENT_JWT_KEY)
         .default("COOKIE_SECURE", "false")
         .default("PAYMENTS_PROVIDER", "fake")

@@ -4,7 +4,21 @@ use common::config::{Env, Source};
 use common::telemetry::LogFormat;
 
 fn main() -> std::process::ExitCode {
-    let src = ticketing::local_defaults(&Env);
+    // PostgreSQL and NATS: as configured, else running here, else started in Docker.
+    let servers = match common::dev_servers::find(&Env) {
+        Ok(servers) => servers,
+        Err(e) => {
+            eprintln!("ticketing: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    for container in &servers.containers {
+        eprintln!(
+            "ticketing: {container} (nothing answered on the default port; the container stays \
+             up for the next run: docker rm -f it to remove it)"
+        );
+    }
+    let src = ticketing::with_servers(&Env, &servers);
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(common::admin::DEAD_LETTERS) {
         return dead_letters(&args[1..], &src);

@@ -22,20 +22,29 @@ use crate::session::JwtKeys;
 /// The JWT key every test app is built with.
 pub const TEST_JWT_KEY: &str = "test-jwt-key-not-for-production-at-least-32-bytes";
 
-/// The Postgres server tests use: `DATABASE_URL`, else the local default.
+/// The Postgres server tests use: `DATABASE_URL`, else the local one on 5432, else one in
+/// Docker (see `crate::dev_servers`).
 pub fn database_server_url() -> String {
     std::env::var("DATABASE_URL")
         .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| format!("{}/postgres", found(|s| s.postgres)))
 }
 
-/// The NATS server tests use: `NATS_URL`, else the local default.
+/// The NATS server tests use: `NATS_URL`, else the local one on 4222, else one in Docker.
 pub fn nats_url() -> String {
     std::env::var("NATS_URL")
         .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| crate::config::DEFAULT_NATS_URL.to_owned())
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| found(|s| s.nats))
+}
+
+/// A server of the development pair; a test without one fails at once, saying what to do.
+fn found(pick: fn(crate::dev_servers::DevServers) -> Option<String>) -> String {
+    match crate::dev_servers::shared(&crate::config::Env) {
+        Ok(servers) => pick(servers).unwrap_or_else(|| unreachable!("unset, so found")),
+        Err(e) => panic!("{e}"),
+    }
 }
 
 fn unique(prefix: &str) -> String {
@@ -226,7 +235,7 @@ impl Api {
     }
 }
 
-/// Asserts a SPEC §2 error body: `errors` messages (and fields) in order.
+/// Asserts an error body (docs/contract.md#errors): `errors` messages (and fields) in order.
 pub fn assert_errors(body: &Value, expected: &[(&str, Option<&str>)], context: &str) {
     let actual: Vec<(String, Option<String>)> = body["errors"]
         .as_array()
