@@ -1,5 +1,5 @@
-//! The auth service's settings (SPEC §6): its database, the session key and lifetime, and whether
-//! the session cookie is `Secure`.
+//! The auth service's settings (docs/contract.md#configuration): its database, the session key and
+//! lifetime, and whether the session cookie is `Secure`.
 
 use common::config::{
     ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, parse_or, rate_limit,

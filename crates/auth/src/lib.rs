@@ -1,6 +1,6 @@
-//! The auth service (SPEC §3 auth): users sign up, sign in and out, and ask who they are.
-//! Sessions are JWTs issued here and checked by every service (`common::session`). Signing out
-//! publishes session.revoked, which every service (this one too) applies.
+//! The auth service (docs/contract.md#auth-routes): users sign up, sign in and out, and ask who
+//! they are. Sessions are JWTs issued here and checked by every service (`common::session`).
+//! Signing out publishes session.revoked, which every service (this one too) applies.
 
 pub mod config;
 pub mod domain;

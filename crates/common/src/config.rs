@@ -1,5 +1,5 @@
-//! Reading settings from the environment (SPEC §6). A missing required variable is an error that
-//! names it; `main` prints it on one line and exits.
+//! Reading settings from the environment (docs/contract.md#configuration). A missing required
+//! variable is an error that names it; `main` prints it on one line and exits.
 
 use std::str::FromStr;
 

@@ -1,5 +1,5 @@
-//! The one error type at the HTTP edge. Every failure a client can see renders SPEC §2's
-//! `{"errors": [{"message", "field"?}]}` body with the status the SPEC assigns to it.
+//! The one error type at the HTTP edge. Every failure a client can see renders the
+//! `{"errors": [{"message", "field"?}]}` body with the status docs/contract.md#errors gives it.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
@@ -113,7 +113,7 @@ impl ApiError {
     }
 }
 
-/// The body of every error response (SPEC §2).
+/// The body of every error response (docs/contract.md#errors).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     #[schema(min_items = 1)]
@@ -216,7 +216,7 @@ pub fn on_constraint(e: sqlx::Error, constraint: &str, to: ApiError) -> ApiError
     }
 }
 
-/// Largest accepted JSON body (SPEC §2).
+/// Largest accepted JSON body (docs/contract.md#http-conventions).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// JSON extractor configuration rendering every rejection in the SPEC's error format.

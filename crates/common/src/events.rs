@@ -1,4 +1,4 @@
-//! The event contracts of SPEC §4: one type per event, each knowing its subject.
+//! The event contracts of docs/contract.md#events: one type per event, each knowing its subject.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use time::OffsetDateTime;

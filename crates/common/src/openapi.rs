@@ -1,5 +1,6 @@
-//! What every service's OpenAPI document shares: the SPEC §2 error body, the two ways to carry a
-//! session (cookie `session`, `Authorization: Bearer`), and the price as clients may send it.
+//! What every service's OpenAPI document shares: the error body (docs/contract.md#errors), the two
+//! ways to carry a session (cookie `session`, `Authorization: Bearer`), and the price as clients
+//! may send it.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
@@ -60,7 +61,7 @@ pub fn price_schema() -> ObjectBuilder {
         .examples([serde_json::json!(19.99)])
 }
 
-/// A price as a client may send it (SPEC §2): a JSON number or a numeric string.
+/// A price as a client may send it (docs/contract.md#money): a JSON number or a numeric string.
 pub struct PriceInput;
 
 impl utoipa::PartialSchema for PriceInput {

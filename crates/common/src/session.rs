@@ -16,7 +16,7 @@ use crate::revocation::Revocations;
 /// The cookie that carries the session.
 pub const COOKIE_NAME: &str = "session";
 
-/// The JWT claims of SPEC §2, and the session they belong to.
+/// The JWT claims (docs/contract.md#authentication), and the session they belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claims {
     pub id: UserId,

@@ -1,4 +1,4 @@
-//! SPEC §2 timestamps: RFC 3339, UTC, millisecond precision, `Z`.
+//! Timestamps (docs/contract.md#http-conventions): RFC 3339, UTC, millisecond precision, `Z`.
 
 use serde::{Deserialize, Deserializer, Serializer};
 use time::format_description::well_known::Rfc3339;

@@ -1,4 +1,4 @@
-//! The event bus against the real NATS and Postgres: SPEC §4's delivery rules.
+//! The event bus against the real NATS and Postgres: the rules of docs/contract.md#delivery-rules.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::Arc;

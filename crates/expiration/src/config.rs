@@ -1,4 +1,5 @@
-//! The expiration service's settings (SPEC §6): its database and the event bus, nothing else.
+//! The expiration service's settings (docs/contract.md#configuration): its database and the event
+//! bus, nothing else.
 
 use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source};
 

@@ -1,6 +1,7 @@
-//! The expiration service (SPEC §5): order.created schedules an order's expiration at its
-//! `expiresAt`; order.cancelled and payment.created remove it; the sweeper announces due ones
-//! with expiration.complete, through the outbox. It serves only `/healthz` and `/readyz`.
+//! The expiration service (docs/contract.md#lifecycle-and-invariants): order.created schedules an
+//! order's expiration at its `expiresAt`; order.cancelled and payment.created remove it; the
+//! sweeper announces due ones with expiration.complete, through the outbox. It serves only
+//! `/healthz` and `/readyz`.
 
 pub mod config;
 pub mod domain;

@@ -1,5 +1,6 @@
-//! The orders service: buyers reserve a ticket for a limited window (SPEC §3 "orders"); its own
-//! replica of tickets follows the tickets service's events (SPEC §4).
+//! The orders service: buyers reserve a ticket for a limited window
+//! (docs/contract.md#order-routes); its own replica of tickets follows the tickets service's events
+//! (docs/contract.md#events).
 
 pub mod domain;
 mod lifecycle;

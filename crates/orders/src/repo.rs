@@ -52,7 +52,7 @@ pub struct Order {
     pub cancel_reason: Option<String>,
 }
 
-/// An order with its ticket embedded, as rendered (SPEC §3 order JSON).
+/// An order with its ticket embedded, as rendered (docs/contract.md#order-json).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[schema(as = Order)]
 #[serde(rename_all = "camelCase")]

@@ -1,5 +1,5 @@
-//! The payments service's settings (SPEC §6): its database, the event bus, the session key and
-//! the payment provider.
+//! The payments service's settings (docs/contract.md#configuration): its database, the event bus,
+//! the session key and the payment provider.
 
 use common::config::{ConfigError, DatabaseSettings, EventsSettings, Source, jwt_keys, or};
 use common::session::JwtKeys;

@@ -26,9 +26,9 @@ pub fn openapi(selection: &[&str]) -> anyhow::Result<OpenApi> {
                 .title("ticketing")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "The HTTP API of the ticketing marketplace (SPEC §2–§3). Every error answers \
-                     `{\"errors\": [{\"message\", \"field\"?}]}`; an unknown route or a malformed \
-                     id in a path is a 404, a body over 64 KiB a 413.",
+                    "The HTTP API of the ticketing marketplace (docs/contract.md#routes). Every \
+                     error answers `{\"errors\": [{\"message\", \"field\"?}]}`; an unknown \
+                     route or a malformed id in a path is a 404, a body over 64 KiB a 413.",
                 ))
                 .build(),
         )
@@ -148,7 +148,8 @@ pub fn docs_part(selection: &[&str]) -> anyhow::Result<ServicePart> {
     .serves(OPENAPI_PATH))
 }
 
-/// One event of SPEC §4: who publishes it and who consumes it (SPEC §1).
+/// One event of docs/contract.md#events: who publishes it and who consumes it
+/// (docs/contract.md#services).
 pub struct EventContract {
     pub subject: &'static str,
     /// The schema and message name, e.g. `TicketCreated`.
@@ -324,10 +325,10 @@ pub fn asyncapi() -> Value {
         "info": {
             "title": "ticketing events",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The events of the ticketing marketplace (SPEC §4) on NATS JetStream. \
-                Payloads are JSON, camelCase. Every state change and its event commit in one \
-                transaction (an outbox); consumers are idempotent and apply versioned updates \
-                in version order.",
+            "description": "The events of the ticketing marketplace (docs/contract.md#events) on \
+                NATS JetStream. Payloads are JSON, camelCase. Every state change and its event \
+                commit in one transaction (an outbox); consumers are idempotent and apply \
+                versioned updates in version order.",
         },
         "defaultContentType": "application/json",
         "servers": {

@@ -406,6 +406,142 @@ fn every_message_names_its_headers_publisher_and_consumers() {
         .count();
     assert_eq!(
         receives, 16,
-        "the consumers of SPEC §1, and session.revoked's in every service checking sessions"
+        "the consumers of docs/contract.md#services, and session.revoked's in every service checking sessions"
+    );
+}
+
+/// The text of `file` under `heading` (a `## ` heading), up to the next `## ` heading.
+fn section<'a>(file: &str, text: &'a str, heading: &str) -> &'a str {
+    let start = text
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("{file} has no `{heading}` section"));
+    let body = &text[start + heading.len() + 2..];
+    &body[..body.find("\n## ").unwrap_or(body.len())]
+}
+
+/// Every variable the services read: each `Settings::from_source`, and the process's own
+/// `HostSettings`, runs against a recorder (as in `deploy_drift.rs`) holding only the required
+/// values, so every optional branch (Stripe, each rate limit) asks for its variables too.
+fn settings_the_code_reads() -> std::collections::BTreeSet<String> {
+    use common::config::{ConfigError, HostSettings, Recorder, Source};
+    let recorder = Recorder::new([
+        ("DATABASE_URL", "postgres://db/contract"),
+        ("JWT_KEY", common::testing::TEST_JWT_KEY),
+        ("STRIPE_KEY", "sk_test_contract"),
+        ("API_BASE_URL", "http://127.0.0.1:3000"),
+    ]);
+    type Reader = fn(&dyn Source) -> Result<(), ConfigError>;
+    let readers: [(&str, Reader); 7] = [
+        ("auth", |src| auth::Settings::from_source(src).map(drop)),
+        ("tickets", |src| {
+            tickets::Settings::from_source(src).map(drop)
+        }),
+        ("orders", |src| orders::Settings::from_source(src).map(drop)),
+        ("expiration", |src| {
+            expiration::Settings::from_source(src).map(drop)
+        }),
+        ("payments", |src| {
+            payments::Settings::from_source(src).map(drop)
+        }),
+        ("web", |src| web::Settings::from_source(src).map(drop)),
+        ("every process", |src| {
+            HostSettings::from_source(src, common::telemetry::LogFormat::Json).map(drop)
+        }),
+    ];
+    for (who, read) in readers {
+        read(&recorder).unwrap_or_else(|e| panic!("{who} cannot read its settings: {e}"));
+    }
+    recorder.asked()
+}
+
+/// The variables named in the first column of README.md's configuration table.
+fn settings_the_readme_documents() -> std::collections::BTreeSet<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    section("README.md", &readme, "## Configuration")
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .filter_map(|row| row.split('|').nth(1))
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `docs/contract.md` is the prose contract: it names every operation of the OpenAPI document
+/// (as `` `GET /api/tickets/{id}` ``), every event subject the code defines, and every variable
+/// the services read or README.md's configuration table lists.
+#[test]
+fn the_written_contract_names_every_route_event_and_setting() {
+    let contract = std::fs::read_to_string(docs("contract.md"))
+        .unwrap_or_else(|e| panic!("cannot read docs/contract.md: {e}"));
+    let mut missing = Vec::new();
+
+    let doc = openapi();
+    let mut routes = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes += 1;
+            let route = format!("`{} {path}`", method.to_uppercase());
+            if !contract.contains(&route) {
+                missing.push(format!(
+                    "the route {route}: a row of its service's table under `## Routes`"
+                ));
+            }
+        }
+    }
+    assert!(
+        routes > 0,
+        "the OpenAPI document has operations to look for"
+    );
+
+    let events = section("docs/contract.md", &contract, "## Events");
+    let subjects: Vec<&str> = contracts::events().iter().map(|e| e.subject).collect();
+    assert_eq!(
+        subjects.len(),
+        ALL_SUBJECTS.len(),
+        "every subject has a contract"
+    );
+    for subject in subjects {
+        if !events.contains(&format!("`{subject}`")) {
+            missing.push(format!(
+                "the event `{subject}`: a row of the table under `## Events`"
+            ));
+        }
+    }
+
+    let configuration = section("docs/contract.md", &contract, "## Configuration");
+    let mut settings = std::collections::BTreeMap::<String, Vec<&str>>::new();
+    for (names, source) in [
+        (settings_the_code_reads(), "read by the code"),
+        (settings_the_readme_documents(), "listed in README.md"),
+    ] {
+        assert!(
+            names.contains("PORT") && names.contains("DATABASE_URL"),
+            "the settings {source} were found: {names:?}"
+        );
+        for name in names {
+            settings.entry(name).or_default().push(source);
+        }
+    }
+    for (name, sources) in settings {
+        if !configuration.contains(&format!("`{name}`")) {
+            missing.push(format!(
+                "the setting `{name}` ({}): a row of the table under `## Configuration`",
+                sources.join(", ")
+            ));
+        }
+    }
+
+    assert!(
+        missing.is_empty(),
+        "docs/contract.md does not name everything the code defines; add:\n  - {}",
+        missing.join("\n  - ")
     );
 }

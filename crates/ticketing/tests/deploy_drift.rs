@@ -17,8 +17,8 @@ use common::telemetry::LogFormat;
 use serde_norway::Value;
 
 /// A deployed service: how it reads its settings and the path prefix the gateway and the Ingress
-/// route to it: its `/api` prefix (SPEC §1), `/` for the storefront, none for a service without
-/// public routes.
+/// route to it: its `/api` prefix (docs/contract.md#services), `/` for the storefront, none for a
+/// service without public routes.
 struct Service {
     name: &'static str,
     route: Option<&'static str>,

@@ -1,5 +1,5 @@
-//! The tickets service: sellers list and edit tickets (SPEC §3 "tickets"); reservations follow
-//! the orders service's events (SPEC §5).
+//! The tickets service: sellers list and edit tickets (docs/contract.md#ticket-routes);
+//! reservations follow the orders service's events (docs/contract.md#lifecycle-and-invariants).
 
 pub mod domain;
 pub mod listeners;

@@ -1,6 +1,6 @@
-//! The public HTTP API (SPEC §3), as the storefront calls it: with the visitor's own `session`
-//! cookie, never a session of its own. One `reqwest::Client` without a cookie store, so no
-//! visitor's session can leak into another's request.
+//! The public HTTP API (docs/contract.md#routes), as the storefront calls it: with the visitor's
+//! own `session` cookie, never a session of its own. One `reqwest::Client` without a cookie store,
+//! so no visitor's session can leak into another's request.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -361,7 +361,8 @@ impl Api {
         Ok(answer.body)
     }
 
-    /// Lists a ticket; `price` goes as the form's text, which the API accepts (SPEC §2).
+    /// Lists a ticket; `price` goes as the form's text, which the API accepts
+    /// (docs/contract.md#money).
     pub async fn create_ticket(
         &self,
         caller: &Caller,

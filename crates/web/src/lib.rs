@@ -1,6 +1,6 @@
 //! The storefront: server-rendered pages for buyers and sellers. It owns no database: every page
-//! calls the public HTTP API (SPEC §3) with the visitor's own `session` cookie, so it can run
-//! beside the services (local mode) or as its own deployment.
+//! calls the public HTTP API (docs/contract.md#routes) with the visitor's own `session` cookie, so
+//! it can run beside the services (local mode) or as its own deployment.
 //!
 //! Templates are askama: checked at compile time against their view models and HTML-escaped by
 //! default, so a title such as `<script>` is always text.

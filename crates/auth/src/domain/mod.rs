@@ -1,5 +1,6 @@
-//! The auth service's values: a valid email and a password as the rules of SPEC §3 accept them.
-//! No actix, no sqlx: these are plain types with their unit tests.
+//! The auth service's values: a valid email and a password as the rules of
+//! docs/contract.md#auth-routes accept them. No actix, no sqlx: these are plain types with their
+//! unit tests.
 
 pub mod email;
 pub mod password;

@@ -1,4 +1,4 @@
-//! The route table of the auth service (SPEC §3 auth), and what its handlers share.
+//! The route table of the auth service (docs/contract.md#auth-routes), and what its handlers share.
 
 mod current_user;
 mod signin;
@@ -21,7 +21,7 @@ use crate::AppState;
     paths(signup::signup, signin::signin, signout::signout, current_user::current_user),
     components(schemas(ErrorBody, Credentials)),
     modifiers(&SessionSchemes),
-    tags((name = "users", description = "Accounts and sessions (SPEC §3 auth)"))
+    tags((name = "users", description = "Accounts and sessions (docs/contract.md#auth-routes)"))
 )]
 pub struct ApiDoc;
 

@@ -1,6 +1,6 @@
-//! The listener runner (SPEC §4 rules 2-5): one durable pull consumer per (service, subject),
-//! shared by every replica; a message is acked only after its handler's effects committed, and one
-//! it gives up on is terminated only after it was stored as a dead letter.
+//! The listener runner (docs/contract.md#delivery-rules, rules 2-5): one durable pull consumer per
+//! (service, subject), shared by every replica; a message is acked only after its handler's effects
+//! committed, and one it gives up on is terminated only after it was stored as a dead letter.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

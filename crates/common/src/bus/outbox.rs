@@ -1,6 +1,7 @@
-//! The transactional outbox (SPEC §4 rule 1). A state change and the event announcing it are
-//! written in one transaction; the relay publishes committed rows and deletes them only after
-//! JetStream acknowledged them. A crash or a NATS outage delays events, never loses them.
+//! The transactional outbox (docs/contract.md#delivery-rules, rule 1). A state change and the event
+//! announcing it are written in one transaction; the relay publishes committed rows and deletes
+//! them only after JetStream acknowledged them. A crash or a NATS outage delays events, never loses
+//! them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,7 +5,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// The longest the sweeper sleeps. An expiration scheduled by another replica (which cannot wake
-/// this process) is therefore noticed within this time, well inside SPEC §5's one second.
+/// this process) is therefore noticed within this time, well inside the one second of
+/// docs/contract.md#lifecycle-and-invariants.
 pub const MAX_SLEEP: Duration = Duration::from_millis(250);
 
 /// The shortest pause after a sweep that fired nothing: due rows it could not claim are held by

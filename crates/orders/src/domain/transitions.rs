@@ -1,6 +1,7 @@
-//! Order status transitions (SPEC §5): created → complete on payment; created → cancelled on
-//! DELETE or expiry; a completed order cannot be cancelled by its buyer. Any live order, paid or
-//! not, is cancelled when a listing edit it never saw supersedes it (payments then refunds it).
+//! Order status transitions (docs/contract.md#lifecycle-and-invariants): created → complete on
+//! payment; created → cancelled on DELETE or expiry; a completed order cannot be cancelled by its
+//! buyer. Any live order, paid or not, is cancelled when a listing edit it never saw supersedes it
+//! (payments then refunds it).
 
 use common::events::OrderStatus;
 

@@ -1,8 +1,8 @@
-//! ticket.updated: applied strictly in version order (SPEC §4 rule 4). A listing edit that a live
-//! order never saw supersedes it: the edit reached tickets first, so tickets' listing is no longer
-//! what the order shows and charges. Such an order is cancelled (payments refunds it if it was
-//! paid), so no buyer pays a price other than the one shown and no seller sells at a price
-//! other than the one listed.
+//! ticket.updated: applied strictly in version order (docs/contract.md#delivery-rules, rule 4). A
+//! listing edit that a live order never saw supersedes it: the edit reached tickets first, so
+//! tickets' listing is no longer what the order shows and charges. Such an order is cancelled
+//! (payments refunds it if it was paid), so no buyer pays a price other than the one shown and no
+//! seller sells at a price other than the one listed.
 
 use common::bus::Outcome;
 use common::events::TicketUpdated;

@@ -28,7 +28,7 @@ pub struct State {
     paths(create::create, list::list, show::show, cancel::cancel),
     components(schemas(ErrorBody, OrderRequest)),
     modifiers(&SessionSchemes),
-    tags((name = "orders", description = "Orders holding a ticket until paid (SPEC §3 orders)"))
+    tags((name = "orders", description = "Orders holding a ticket until paid (docs/contract.md#order-routes)"))
 )]
 pub struct ApiDoc;
 

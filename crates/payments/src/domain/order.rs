@@ -64,7 +64,8 @@ impl ReplicaOrder {
     }
 }
 
-/// How a version-carrying update relates to the stored replica (SPEC §4 rule 4).
+/// How a version-carrying update relates to the stored replica (docs/contract.md#delivery-rules,
+/// rule 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VersionCheck {
     /// Exactly the next version: apply it.

@@ -1,4 +1,5 @@
-//! `POST /api/payments`: charge the caller's order and record the payment (SPEC §3 payments).
+//! `POST /api/payments`: charge the caller's order and record the payment
+//! (docs/contract.md#payment-routes).
 //!
 //! The attempt is committed before the provider is called and its outcome recorded after
 //! (`crate::settle`), so no charge is ever left unrecorded: a crash in between is resolved by the

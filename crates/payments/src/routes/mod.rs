@@ -16,7 +16,7 @@ use crate::AppState;
     paths(create::create),
     components(schemas(ErrorBody, PaymentRequest, Payment)),
     modifiers(&SessionSchemes),
-    tags((name = "payments", description = "Paying an order (SPEC §3 payments)"))
+    tags((name = "payments", description = "Paying an order (docs/contract.md#payment-routes)"))
 )]
 pub struct ApiDoc;
 

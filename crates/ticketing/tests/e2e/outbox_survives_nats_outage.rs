@@ -1,5 +1,5 @@
-//! SPEC §4 rule 1: with NATS down, requests still succeed, and their events are published once
-//! NATS is back, exactly once in effect.
+//! docs/contract.md#delivery-rules, rule 1: with NATS down, requests still succeed, and their
+//! events are published once NATS is back, exactly once in effect.
 
 use std::time::Duration;
 

@@ -80,7 +80,7 @@ pub struct TicketInput {
 
 impl TicketInput {
     /// Parses a request body, reporting every failing field at once. Creating and editing word
-    /// the price rule differently (SPEC §3), hence `price_message`.
+    /// the price rule differently (docs/contract.md#ticket-routes), hence `price_message`.
     pub fn parse(body: &Value, price_message: &'static str) -> Result<Self, Vec<FieldError>> {
         let title = TicketTitle::parse(body.get("title"));
         let price = Price::from_json(body.get("price"))

@@ -1,4 +1,5 @@
-//! order.cancelled: the ticket is released only if that same order still holds it (SPEC §5 fix).
+//! order.cancelled: the ticket is released only if that same order still holds it (a fix:
+//! docs/contract.md#lifecycle-and-invariants).
 
 use common::bus::Outcome;
 use common::events::OrderCancelled;

@@ -20,11 +20,12 @@ use crate::domain::{SaleState, sale_state};
     paths(create::create, list::list, show::show, update::update),
     components(schemas(ErrorBody, TicketRequest, TicketView, SaleState)),
     modifiers(&SessionSchemes),
-    tags((name = "tickets", description = "Tickets for sale (SPEC §3 tickets)"))
+    tags((name = "tickets", description = "Tickets for sale (docs/contract.md#ticket-routes)"))
 )]
 pub struct ApiDoc;
 
-/// A ticket as every route answers it (SPEC §3 ticket JSON), and where it stands for its seller.
+/// A ticket as every route answers it (docs/contract.md#ticket-json), and where it stands for its
+/// seller.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[schema(as = Ticket)]
 #[serde(rename_all = "camelCase")]

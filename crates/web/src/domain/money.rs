@@ -3,7 +3,8 @@
 use common::Price;
 use serde_json::Value;
 
-/// The only currency the marketplace charges in (SPEC §3: Stripe `usd`).
+/// The only currency the marketplace charges in (docs/contract.md#payments-and-providers: Stripe
+/// `usd`).
 pub const CURRENCY: &str = "USD";
 
 /// `$1,234.50 USD` for an API price (a JSON number or numeric string in major units).

@@ -1,5 +1,5 @@
-//! Every page rendered from known API data (the JSON of SPEC §3): escaping, money, statuses,
-//! the pay form, and the API's messages beside their fields.
+//! Every page rendered from known API data (the JSON of docs/contract.md#routes): escaping, money,
+//! statuses, the pay form, and the API's messages beside their fields.
 
 use askama::Template;
 use serde_json::{Value, json};
