@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod ids;
+pub mod input;
 pub mod metrics;
 pub mod money;
 pub mod observe;

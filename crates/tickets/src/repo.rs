@@ -1,55 +1,42 @@
-//! Every SQL statement of the tickets service.
+//! Every SQL statement of the tickets service, checked at compile time against its schema
+//! (`sqlx::query!` and friends; the offline data is in `.sqlx/`, see `sqlx.toml`). Rows are
+//! private to this file: the service works with `domain::Ticket`.
 
-use common::events::TicketUpdated;
 use common::paging::{Direction, PageRequest};
 use common::{OrderId, Price, TicketId, UserId};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use crate::domain::Search;
+use crate::domain::{Search, Ticket};
 
-/// A ticket as stored, with what is known of the order holding it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Ticket {
-    pub id: TicketId,
-    pub title: String,
-    #[sqlx(rename = "price_cents")]
-    pub price: Price,
-    pub user_id: UserId,
-    pub version: i64,
-    /// The reserving order, or `null` when the ticket is on sale.
-    pub order_id: Option<OrderId>,
-    /// Its place in listings (oldest first).
-    pub created_at: OffsetDateTime,
-    /// When the holding order's hold ends, if known.
-    pub hold_expires_at: Option<OffsetDateTime>,
-    /// Whether the holding order was paid.
-    pub hold_paid: Option<bool>,
+/// A ticket row, with what is known of the order holding it.
+struct TicketRow {
+    id: TicketId,
+    title: String,
+    price_cents: Price,
+    user_id: UserId,
+    version: i64,
+    order_id: Option<OrderId>,
+    created_at: OffsetDateTime,
+    hold_expires_at: Option<OffsetDateTime>,
+    hold_paid: Option<bool>,
 }
 
-impl Ticket {
-    /// The ticket.updated event announcing this state.
-    pub fn updated_event(&self) -> TicketUpdated {
-        TicketUpdated {
-            id: self.id,
-            version: self.version,
-            title: self.title.clone(),
-            price: self.price,
-            user_id: self.user_id,
-            order_id: self.order_id,
+impl From<TicketRow> for Ticket {
+    fn from(row: TicketRow) -> Self {
+        Self {
+            id: row.id,
+            title: row.title,
+            price: row.price_cents,
+            user_id: row.user_id,
+            version: row.version,
+            order_id: row.order_id,
+            created_at: row.created_at,
+            hold_expires_at: row.hold_expires_at,
+            hold_paid: row.hold_paid.unwrap_or(false),
         }
     }
 }
-
-/// The ticket's own columns, and (through `h`, its holding order) the hold's end and payment.
-const COLUMNS: &str = "t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id,
-    t.created_at, h.expires_at AS hold_expires_at, h.paid AS hold_paid";
-/// For statements that return only the ticket's row: nothing known of a hold.
-const RETURNING: &str = "RETURNING id, title, price_cents, user_id, version, order_id, created_at,
-    NULL::timestamptz AS hold_expires_at, NULL::boolean AS hold_paid";
-const WITH_HOLD: &str = "tickets t LEFT JOIN ticket_orders h ON h.order_id = t.order_id";
-/// What a page reads of each row (not its title words).
-const PAGE_COLUMNS: &str = "id, title, price_cents, user_id, version, order_id, created_at";
 
 pub async fn insert(
     conn: &mut PgConnection,
@@ -58,15 +45,21 @@ pub async fn insert(
     price: Price,
     user: UserId,
 ) -> Result<Ticket, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO tickets (id, title, price_cents, user_id) VALUES ($1, $2, $3, $4) {RETURNING}"
-    )))
-    .bind(id)
-    .bind(title)
-    .bind(price)
-    .bind(user)
+    sqlx::query_as!(
+        TicketRow,
+        r#"INSERT INTO tickets (id, title, price_cents, user_id) VALUES ($1, $2, $3, $4)
+           RETURNING id AS "id: TicketId", title, price_cents AS "price_cents: Price",
+                     user_id AS "user_id: UserId", version, order_id AS "order_id: OrderId",
+                     created_at, NULL::timestamptz AS "hold_expires_at?",
+                     NULL::boolean AS "hold_paid?""#,
+        id as TicketId,
+        title,
+        price as Price,
+        user as UserId,
+    )
     .fetch_one(conn)
     .await
+    .map(Ticket::from)
 }
 
 /// Which tickets a listing shows.
@@ -86,89 +79,136 @@ pub async fn page(
     request: &PageRequest,
 ) -> Result<Vec<Ticket>, sqlx::Error> {
     let direction = request.cursor.map_or(Direction::After, |c| c.direction);
-    let (created_at, id) = request
-        .cursor
-        .map_or((None, None), |c| (Some(c.created_at), Some(c.id)));
-    let (search, seller) = match listing {
-        Listing::OnSale(search) => (search.map(Search::as_tsquery), None),
-        Listing::Seller(seller) => (None, Some(seller)),
-    };
-    sqlx::query_as(sqlx::AssertSqlSafe(page_statement(listing, direction)))
-        .bind(created_at)
-        .bind(id)
-        .bind(request.fetch())
-        .bind(search)
-        .bind(seller)
+    let at = request.cursor.map(|c| c.created_at);
+    let id = request.cursor.map(|c| c.id);
+    let limit = request.fetch();
+    // One statement per listing and direction, each able to use its index (queries/*.sql).
+    let rows = match (listing, direction) {
+        (Listing::OnSale(None), Direction::After) => {
+            sqlx::query_file_as!(TicketRow, "queries/page_on_sale_after.sql", at, id, limit)
+                .fetch_all(pool)
+                .await
+        }
+        (Listing::OnSale(None), Direction::Before) => {
+            sqlx::query_file_as!(TicketRow, "queries/page_on_sale_before.sql", at, id, limit)
+                .fetch_all(pool)
+                .await
+        }
+        (Listing::OnSale(Some(search)), Direction::After) => {
+            let words = search.as_tsquery();
+            sqlx::query_file_as!(
+                TicketRow,
+                "queries/page_search_after.sql",
+                at,
+                id,
+                limit,
+                words
+            )
+            .fetch_all(pool)
+            .await
+        }
+        (Listing::OnSale(Some(search)), Direction::Before) => {
+            let words = search.as_tsquery();
+            sqlx::query_file_as!(
+                TicketRow,
+                "queries/page_search_before.sql",
+                at,
+                id,
+                limit,
+                words
+            )
+            .fetch_all(pool)
+            .await
+        }
+        (Listing::Seller(seller), Direction::After) => sqlx::query_file_as!(
+            TicketRow,
+            "queries/page_seller_after.sql",
+            at,
+            id,
+            limit,
+            seller as UserId
+        )
         .fetch_all(pool)
-        .await
+        .await,
+        (Listing::Seller(seller), Direction::Before) => sqlx::query_file_as!(
+            TicketRow,
+            "queries/page_seller_before.sql",
+            at,
+            id,
+            limit,
+            seller as UserId
+        )
+        .fetch_all(pool)
+        .await,
+    }?;
+    Ok(rows.into_iter().map(Ticket::from).collect())
 }
 
-/// The statement [`page`] runs: one per listing, each able to use its index (the free tickets
-/// by age, the title words, a seller's tickets by age). Parameters: `$1`, `$2` the cursor's
-/// time and id (or NULL), `$3` how many rows, `$4` the search, `$5` the seller.
-pub fn page_statement(listing: Listing<'_>, direction: Direction) -> String {
-    let (after, order) = match direction {
-        Direction::Before => ("<", "DESC"),
-        Direction::After => (">", "ASC"),
-    };
-    let (source, filter) = match listing {
-        Listing::OnSale(None) => ("tickets".to_owned(), "order_id IS NULL"),
-        // The planner cannot estimate how many titles a prefix matches and may walk the age
-        // index filtering every row (100,000 for a rare word): the matches on sale are read
-        // from the words index first, in one scan (OFFSET 0 keeps it apart), then ordered.
-        Listing::OnSale(Some(_)) => (
-            format!(
-                "(SELECT {PAGE_COLUMNS} FROM tickets
-                  WHERE order_id IS NULL AND title_words @@ to_tsquery('simple',
-                        public.unaccent('public.unaccent'::regdictionary, $4))
-                  OFFSET 0) matches"
-            ),
-            "true",
-        ),
-        Listing::Seller(_) => ("tickets".to_owned(), "user_id = $5"),
-    };
-    // The page is chosen first; only its rows are joined to their holds.
-    format!(
-        "SELECT {COLUMNS} FROM (
-             SELECT {PAGE_COLUMNS} FROM {source}
-             WHERE {filter} AND ($1::timestamptz IS NULL OR (created_at, id) {after} ($1, $2))
-             ORDER BY created_at {order}, id {order}
-             LIMIT $3) t
-         LEFT JOIN ticket_orders h ON h.order_id = t.order_id
-         ORDER BY t.created_at {order}, t.id {order}"
-    )
+/// The statement [`page`] runs for a listing and direction (for the plan checks of the tests).
+pub fn page_statement(listing: Listing<'_>, direction: Direction) -> &'static str {
+    match (listing, direction) {
+        (Listing::OnSale(None), Direction::After) => {
+            include_str!("../queries/page_on_sale_after.sql")
+        }
+        (Listing::OnSale(None), Direction::Before) => {
+            include_str!("../queries/page_on_sale_before.sql")
+        }
+        (Listing::OnSale(Some(_)), Direction::After) => {
+            include_str!("../queries/page_search_after.sql")
+        }
+        (Listing::OnSale(Some(_)), Direction::Before) => {
+            include_str!("../queries/page_search_before.sql")
+        }
+        (Listing::Seller(_), Direction::After) => include_str!("../queries/page_seller_after.sql"),
+        (Listing::Seller(_), Direction::Before) => {
+            include_str!("../queries/page_seller_before.sql")
+        }
+    }
 }
 
 /// How many tickets on sale match `search`.
 pub async fn count_matching(pool: &PgPool, search: &Search) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM tickets t
-         WHERE t.order_id IS NULL AND t.title_words @@ to_tsquery('simple',
-               public.unaccent('public.unaccent'::regdictionary, $1))",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM tickets
+           WHERE order_id IS NULL AND title_words @@ to_tsquery('simple',
+                 public.unaccent('public.unaccent'::regdictionary, $1))"#,
+        search.as_tsquery()
     )
-    .bind(search.as_tsquery())
     .fetch_one(pool)
     .await
 }
 
 pub async fn find(pool: &PgPool, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM {WITH_HOLD} WHERE t.id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        TicketRow,
+        r#"SELECT t.id AS "id: TicketId", t.title, t.price_cents AS "price_cents: Price",
+                  t.user_id AS "user_id: UserId", t.version, t.order_id AS "order_id: OrderId",
+                  t.created_at, h.expires_at AS "hold_expires_at?", h.paid AS "hold_paid?"
+           FROM tickets t LEFT JOIN ticket_orders h ON h.order_id = t.order_id
+           WHERE t.id = $1"#,
+        id as TicketId
+    )
     .fetch_optional(pool)
     .await
+    .map(|row| row.map(Ticket::from))
 }
 
 /// Reads a ticket and locks it until the transaction ends: edits and reservation changes of one
 /// ticket are serialised.
 pub async fn lock(conn: &mut PgConnection, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM {WITH_HOLD} WHERE t.id = $1 FOR UPDATE OF t"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        TicketRow,
+        r#"SELECT t.id AS "id: TicketId", t.title, t.price_cents AS "price_cents: Price",
+                  t.user_id AS "user_id: UserId", t.version, t.order_id AS "order_id: OrderId",
+                  t.created_at, h.expires_at AS "hold_expires_at?", h.paid AS "hold_paid?"
+           FROM tickets t LEFT JOIN ticket_orders h ON h.order_id = t.order_id
+           WHERE t.id = $1
+           FOR UPDATE OF t"#,
+        id as TicketId
+    )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(Ticket::from))
 }
 
 pub async fn update_listing(
@@ -177,14 +217,20 @@ pub async fn update_listing(
     title: &str,
     price: Price,
 ) -> Result<Ticket, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE tickets SET title = $2, price_cents = $3, version = version + 1 WHERE id = $1 {RETURNING}"
-    )))
-    .bind(id)
-    .bind(title)
-    .bind(price)
+    sqlx::query_as!(
+        TicketRow,
+        r#"UPDATE tickets SET title = $2, price_cents = $3, version = version + 1 WHERE id = $1
+           RETURNING id AS "id: TicketId", title, price_cents AS "price_cents: Price",
+                     user_id AS "user_id: UserId", version, order_id AS "order_id: OrderId",
+                     created_at, NULL::timestamptz AS "hold_expires_at?",
+                     NULL::boolean AS "hold_paid?""#,
+        id as TicketId,
+        title,
+        price as Price,
+    )
     .fetch_one(conn)
     .await
+    .map(Ticket::from)
 }
 
 pub async fn set_holder(
@@ -192,13 +238,19 @@ pub async fn set_holder(
     id: TicketId,
     holder: Option<OrderId>,
 ) -> Result<Ticket, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE tickets SET order_id = $2, version = version + 1 WHERE id = $1 {RETURNING}"
-    )))
-    .bind(id)
-    .bind(holder)
+    sqlx::query_as!(
+        TicketRow,
+        r#"UPDATE tickets SET order_id = $2, version = version + 1 WHERE id = $1
+           RETURNING id AS "id: TicketId", title, price_cents AS "price_cents: Price",
+                     user_id AS "user_id: UserId", version, order_id AS "order_id: OrderId",
+                     created_at, NULL::timestamptz AS "hold_expires_at?",
+                     NULL::boolean AS "hold_paid?""#,
+        id as TicketId,
+        holder as Option<OrderId>,
+    )
     .fetch_one(conn)
     .await
+    .map(Ticket::from)
 }
 
 /// Records that an order was created (`active`, holding until `expires_at`) unless a newer state
@@ -211,15 +263,15 @@ pub async fn record_order_created(
     version: i64,
     expires_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO ticket_orders (order_id, ticket_id, version, active, expires_at)
          VALUES ($1, $2, $3, true, $4)
          ON CONFLICT (order_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+        order as OrderId,
+        ticket as TicketId,
+        version,
+        expires_at,
     )
-    .bind(order)
-    .bind(ticket)
-    .bind(version)
-    .bind(expires_at)
     .execute(conn)
     .await
     .map(drop)
@@ -232,14 +284,14 @@ pub async fn record_order_cancelled(
     ticket: TicketId,
     version: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO ticket_orders (order_id, ticket_id, version, active) VALUES ($1, $2, $3, false)
          ON CONFLICT (order_id) DO UPDATE SET active = false, version = EXCLUDED.version
          WHERE ticket_orders.version < EXCLUDED.version",
+        order as OrderId,
+        ticket as TicketId,
+        version,
     )
-    .bind(order)
-    .bind(ticket)
-    .bind(version)
     .execute(conn)
     .await
     .map(drop)
@@ -247,10 +299,12 @@ pub async fn record_order_cancelled(
 
 /// Records that an order was paid; `false` when the order is not known here yet.
 pub async fn record_order_paid(pool: &PgPool, order: OrderId) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("UPDATE ticket_orders SET paid = true WHERE order_id = $1")
-        .bind(order)
-        .execute(pool)
-        .await?;
+    let result = sqlx::query!(
+        "UPDATE ticket_orders SET paid = true WHERE order_id = $1",
+        order as OrderId
+    )
+    .execute(pool)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -258,8 +312,11 @@ pub async fn active_orders(
     conn: &mut PgConnection,
     ticket: TicketId,
 ) -> Result<Vec<OrderId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT order_id FROM ticket_orders WHERE ticket_id = $1 AND active")
-        .bind(ticket)
-        .fetch_all(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT order_id AS "order_id: OrderId" FROM ticket_orders
+           WHERE ticket_id = $1 AND active"#,
+        ticket as TicketId
+    )
+    .fetch_all(conn)
+    .await
 }

@@ -1,5 +1,6 @@
 //! What a seller submits when listing or editing a ticket, parsed into valid values.
 
+use common::input::{Sent, Validation};
 use common::{FieldError, Price};
 use serde_json::Value;
 
@@ -19,12 +20,12 @@ const MAX_TITLE_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketTitle(String);
 
-impl TicketTitle {
-    pub fn parse(value: Option<&Value>) -> Result<Self, FieldError> {
-        let text = value
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .unwrap_or_default();
+impl TryFrom<Sent<String>> for TicketTitle {
+    type Error = FieldError;
+
+    fn try_from(sent: Sent<String>) -> Result<Self, FieldError> {
+        let text = sent.valid().unwrap_or_default();
+        let text = text.trim();
         if text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
             Err(FieldError::new("title", TITLE_REQUIRED))
         } else if text.chars().count() > MAX_TITLE_CHARS {
@@ -37,7 +38,9 @@ impl TicketTitle {
             Ok(Self(text.to_owned()))
         }
     }
+}
 
+impl TicketTitle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -79,16 +82,24 @@ pub struct TicketInput {
 }
 
 impl TicketInput {
-    /// Parses a request body, reporting every failing field at once. Creating and editing word
-    /// the price rule differently (docs/contract.md#ticket-routes), hence `price_message`.
-    pub fn parse(body: &Value, price_message: &'static str) -> Result<Self, Vec<FieldError>> {
-        let title = TicketTitle::parse(body.get("title"));
-        let price = Price::from_json(body.get("price"))
-            .map_err(|_| FieldError::new("price", price_message));
-        match (title, price) {
-            (Ok(title), Ok(price)) => Ok(Self { title, price }),
-            (title, price) => Err([title.err(), price.err()].into_iter().flatten().collect()),
-        }
+    /// Checks a request's fields, reporting every failing one at once. Creating and editing
+    /// word the price rule differently (docs/contract.md#ticket-routes), hence `price_message`.
+    pub fn check(
+        title: Sent<String>,
+        price: Sent<Value>,
+        price_message: &'static str,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut fields = Validation::new();
+        let title = fields.check(TicketTitle::try_from(title));
+        let price = fields.check(
+            Price::from_json(price.as_valid()).map_err(|_| FieldError::new("price", price_message)),
+        );
+        fields.finish(|| {
+            Some(Self {
+                title: title?,
+                price: price?,
+            })
+        })
     }
 }
 
@@ -96,6 +107,16 @@ impl TicketInput {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The fields of a request body, as the route reads them.
+    fn parse(body: &Value, price_message: &'static str) -> Result<TicketInput, Vec<FieldError>> {
+        fn sent<T: serde::de::DeserializeOwned>(body: &Value, key: &str) -> Sent<T> {
+            body.get(key)
+                .map(|v| serde_json::from_value(v.clone()).unwrap_or(Sent::Missing))
+                .unwrap_or_default()
+        }
+        TicketInput::check(sent(body, "title"), sent(body, "price"), price_message)
+    }
 
     #[test]
     fn collects_every_failing_field() {
@@ -146,7 +167,7 @@ mod tests {
             ),
         ];
         for (body, expected) in cases {
-            let errors = TicketInput::parse(&body, PRICE_ON_CREATE)
+            let errors = parse(&body, PRICE_ON_CREATE)
                 .err()
                 .unwrap_or_default();
             let got: Vec<_> = errors.iter().map(|e| (e.field, e.message)).collect();
@@ -163,7 +184,7 @@ mod tests {
             "👩‍🎤 live",
             "Кон\u{AD}церт",
         ] {
-            let input = TicketInput::parse(&json!({"title": title, "price": 5}), PRICE_ON_CREATE);
+            let input = parse(&json!({"title": title, "price": 5}), PRICE_ON_CREATE);
             assert_eq!(
                 input.as_ref().map(|i| i.title.as_str()),
                 Ok(title),
@@ -174,7 +195,7 @@ mod tests {
 
     #[test]
     fn trims_the_title_and_reads_string_prices() {
-        let input = TicketInput::parse(
+        let input = parse(
             &json!({"title": " concert ", "price": "20.00"}),
             PRICE_ON_UPDATE,
         );

@@ -6,7 +6,8 @@ use common::bus::enqueue;
 use sqlx::PgConnection;
 
 use crate::domain::choose_holder;
-use crate::repo::{self, Ticket};
+use crate::domain::Ticket;
+use crate::repo;
 
 /// Locks the ticket; the caller records the order's new state, then calls [`reconcile`].
 pub async fn lock(conn: &mut PgConnection, id: TicketId) -> anyhow::Result<Ticket> {

@@ -2,11 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
+use common::input::Body;
 use common::events::TicketCreated;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
-use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::domain::{TicketInput, ticket_input::PRICE_ON_CREATE};
@@ -33,9 +33,10 @@ use crate::repo;
 pub async fn create(
     user: CurrentUser,
     pool: web::Data<PgPool>,
-    body: web::Json<Value>,
+    Body(body): Body<super::TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = TicketInput::parse(&body, PRICE_ON_CREATE).map_err(ApiError::Validation)?;
+    let input =
+        TicketInput::check(body.title, body.price, PRICE_ON_CREATE).map_err(ApiError::Validation)?;
     let mut tx = pool.begin().await?;
     let ticket = repo::insert(
         &mut tx,

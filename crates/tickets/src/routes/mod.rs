@@ -7,12 +7,13 @@ mod update;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use common::input::Sent;
 use common::openapi::{ErrorBody, PriceInput, SessionSchemes};
 use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 use sqlx::PgPool;
 
-use crate::domain::{SaleState, sale_state};
+use crate::domain::{SaleState, Ticket};
 
 /// The service's OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -45,13 +46,9 @@ pub struct TicketView {
     pub held_until: Option<time::OffsetDateTime>,
 }
 
-impl From<crate::repo::Ticket> for TicketView {
-    fn from(ticket: crate::repo::Ticket) -> Self {
-        let (state, held_until) = sale_state(
-            ticket.order_id.is_some(),
-            ticket.hold_expires_at,
-            ticket.hold_paid.unwrap_or(false),
-        );
+impl From<Ticket> for TicketView {
+    fn from(ticket: Ticket) -> Self {
+        let (state, held_until) = ticket.sale();
         Self {
             id: ticket.id,
             title: ticket.title,
@@ -65,17 +62,17 @@ impl From<crate::repo::Ticket> for TicketView {
     }
 }
 
-/// The body of `POST` and `PUT`: every field is checked and all failures reported at once.
-#[derive(utoipa::ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the accepted body; handlers read it as JSON"
-)]
+/// The body of `POST` and `PUT`: every field is checked and all failures reported at once
+/// (`TicketInput::try_from`).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct TicketRequest {
     /// Non-blank, at most 200 characters; trimmed.
-    #[schema(min_length = 1, max_length = 200, example = "concert")]
-    title: String,
-    price: PriceInput,
+    #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, example = "concert")]
+    pub title: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = PriceInput)]
+    pub price: Sent<serde_json::Value>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys, writes: WritesPerUser) {

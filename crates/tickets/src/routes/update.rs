@@ -2,10 +2,10 @@
 
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
+use common::input::Body;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
-use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::domain::{TicketInput, ticket_input::PRICE_ON_UPDATE};
@@ -37,9 +37,10 @@ pub async fn update(
     user: CurrentUser,
     pool: web::Data<PgPool>,
     id: web::Path<TicketId>,
-    body: web::Json<Value>,
+    Body(body): Body<super::TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = TicketInput::parse(&body, PRICE_ON_UPDATE).map_err(ApiError::Validation)?;
+    let input =
+        TicketInput::check(body.title, body.price, PRICE_ON_UPDATE).map_err(ApiError::Validation)?;
     let mut tx = pool.begin().await?;
     let ticket = repo::lock(&mut tx, *id).await?.ok_or(ApiError::NotFound)?;
     // Ownership first, so a stranger learns nothing about the reservation (SPEC fix).

@@ -282,15 +282,16 @@ async fn plan(
     ),
 ) -> String {
     let explain = format!("EXPLAIN (FORMAT JSON) {statement}");
-    let rows: Vec<(serde_json::Value,)> = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(explain))
         .bind(binds.0)
         .bind(binds.1)
-        .bind(51_i64)
-        .bind(binds.2)
-        .bind(None::<uuid::Uuid>)
-        .fetch_all(&app.pool)
-        .await
-        .expect("explain");
+        .bind(51_i64);
+    // A search statement takes the words as its fourth parameter.
+    let query = match binds.2 {
+        Some(words) => query.bind(words),
+        None => query,
+    };
+    let rows: Vec<(serde_json::Value,)> = query.fetch_all(&app.pool).await.expect("explain");
     rows[0].0.to_string()
 }
 
@@ -317,7 +318,7 @@ async fn at_100000_listings_pages_and_searches_use_their_indexes() {
 
     let first = plan(
         &app,
-        &page_statement(Listing::OnSale(None), Direction::After),
+        page_statement(Listing::OnSale(None), Direction::After),
         (None, None, None),
     )
     .await;
@@ -329,7 +330,7 @@ async fn at_100000_listings_pages_and_searches_use_their_indexes() {
     let middle = time::OffsetDateTime::now_utc() - time::Duration::seconds(50_000);
     let later = plan(
         &app,
-        &page_statement(Listing::OnSale(None), Direction::After),
+        page_statement(Listing::OnSale(None), Direction::After),
         (Some(middle), Some(uuid::Uuid::nil()), None),
     )
     .await;
@@ -343,7 +344,7 @@ async fn at_100000_listings_pages_and_searches_use_their_indexes() {
         .expect("words");
     let found = plan(
         &app,
-        &page_statement(Listing::OnSale(Some(&search)), Direction::After),
+        page_statement(Listing::OnSale(Some(&search)), Direction::After),
         (None, None, Some(search.as_tsquery())),
     )
     .await;
