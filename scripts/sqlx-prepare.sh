@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The offline data of the services' checked SQL (sqlx::query! and friends).
 #
-#   scripts/sqlx-prepare.sh            # after changing a statement or a migration: rewrite it
-#   scripts/sqlx-prepare.sh --check    # CI: fail if the committed data is stale
+#   scripts/sqlx-prepare.sh [service...]           # after changing a statement or a migration
+#   scripts/sqlx-prepare.sh --check [service...]   # CI: fail if the committed data is stale
+#
+# Without names: every service (a crate with migrations/) whose code uses the query macros.
 #
 # Builds read crates/<service>/.sqlx (SQLX_OFFLINE=true in .cargo/config.toml), so compiling needs
 # no database. To write that data, each service's statements are described by Postgres against a
@@ -15,9 +17,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SERVER=${SQLX_PREPARE_SERVER:-postgres://postgres@127.0.0.1:5432}
-SERVICES=(tickets)
 check=false
-[[ "${1:-}" == "--check" ]] && check=true
+if [[ "${1:-}" == "--check" ]]; then
+  check=true
+  shift
+fi
+SERVICES=("$@")
+if ((${#SERVICES[@]} == 0)); then
+  for dir in crates/*/migrations; do
+    service=$(basename "$(dirname "$dir")")
+    grep -rqE 'sqlx::query[a-z_]*!' "crates/$service/src" && SERVICES+=("$service")
+  done
+fi
 
 scratch=()
 cleanup() {
