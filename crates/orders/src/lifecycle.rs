@@ -2,11 +2,10 @@
 
 use common::OrderId;
 use common::bus::enqueue;
-use common::events::{OrderCancelled, TicketRef};
 use sqlx::PgConnection;
 
-use crate::domain::CancelReason;
-use crate::repo::{self, Order};
+use crate::domain::{CancelReason, Order};
+use crate::repo;
 
 /// Cancels a locked, live order and writes order.cancelled in the same transaction.
 pub async fn cancel_order(
@@ -15,17 +14,7 @@ pub async fn cancel_order(
     reason: CancelReason,
 ) -> Result<Order, sqlx::Error> {
     let order = repo::cancel(conn, id, reason).await?;
-    enqueue(
-        conn,
-        &OrderCancelled {
-            id: order.id,
-            version: order.version,
-            ticket: TicketRef {
-                id: order.ticket_id,
-            },
-        },
-    )
-    .await?;
+    enqueue(conn, &order.cancelled_event()).await?;
     tracing::info!(order = %order.id, version = order.version, reason = reason.as_str(), "order cancelled");
     Ok(order)
 }

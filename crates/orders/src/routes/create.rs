@@ -3,15 +3,14 @@
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
 use common::error::on_constraint;
-use common::events::{OrderCreated, OrderCreatedTicket};
+use common::input::Body;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, timestamp};
-use serde_json::Value;
 
-use super::State;
-use crate::domain::{holds, parse_ticket_id};
-use crate::repo::{self, OrderView};
+use super::{OrderRequest, OrderView, State};
+use crate::domain::{NewOrder, holds};
+use crate::repo;
 
 pub const ALREADY_RESERVED: &str = "Ticket is already reserved";
 pub const OWN_TICKET: &str = "Cannot order your own ticket";
@@ -24,7 +23,7 @@ pub const OWN_TICKET: &str = "Cannot order your own ticket";
     tag = "orders",
     request_body = super::OrderRequest,
     responses(
-        (status = 201, description = "The new order: status created, version 0", body = crate::repo::OrderView),
+        (status = 201, description = "The new order: status created, version 0", body = super::OrderView),
         (status = 400, description = "Validation failure, \"Ticket is already reserved\", \"Cannot order your own ticket\", a buyer already holding `MAX_HOLDS_PER_BUYER` unpaid orders (\"You already hold 5 unpaid orders: …\"), a re-order within `REORDER_COOLDOWN_SECONDS` of cancelling the ticket or letting it expire (\"You released this ticket a moment ago: …\"), or a body that is not valid JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "Orders knows no such ticket", body = ErrorBody),
@@ -38,12 +37,12 @@ pub const OWN_TICKET: &str = "Cannot order your own ticket";
 pub async fn create(
     user: CurrentUser,
     state: web::Data<State>,
-    body: web::Json<Value>,
+    Body(body): Body<OrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket_id = parse_ticket_id(&body).map_err(ApiError::Validation)?;
+    let input = NewOrder::check(body.ticket_id).map_err(ApiError::Validation)?;
     // One connection for the read and the transaction: the pool is the queue under load.
     let mut conn = state.pool.acquire().await?;
-    let found = repo::find_ticket_to_order(&mut *conn, ticket_id, user.id())
+    let found = repo::find_ticket_to_order(&mut *conn, input.ticket_id, user.id())
         .await?
         .ok_or(ApiError::NotFound)?;
     let ticket = found.ticket;
@@ -78,21 +77,7 @@ pub async fn create(
         let max = max_holds.unwrap_or_default();
         return Err(ApiError::BadRequest(holds::too_many_holds(max)));
     };
-    enqueue(
-        &mut tx,
-        &OrderCreated {
-            id: order.id,
-            version: order.version,
-            status: order.status,
-            user_id: order.user_id,
-            expires_at: order.expires_at,
-            ticket: OrderCreatedTicket {
-                id: order.ticket_id,
-                price: order.ticket_price,
-            },
-        },
-    )
-    .await?;
+    enqueue(&mut tx, &order.created_event()).await?;
     tx.commit().await?;
     tracing::info!(order = %order.id, ticket = %ticket.id, "ticket reserved");
     Ok(HttpResponse::Created().json(OrderView::from(order)))

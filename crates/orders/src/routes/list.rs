@@ -8,8 +8,8 @@ use common::paging::{Page, PageRequest};
 use common::session::CurrentUser;
 use serde::Deserialize;
 
-use super::State;
-use crate::repo::{self, OrderView};
+use super::{OrderView, State};
+use crate::repo;
 
 /// The query of `GET /api/orders`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -30,7 +30,7 @@ pub struct ListQuery {
     tag = "orders",
     params(ListQuery),
     responses(
-        (status = 200, description = "One page of the caller's orders, oldest first; `Link: <…>; rel=\"next\"` (and `rel=\"prev\"`) while more remain", body = Vec<crate::repo::OrderView>),
+        (status = 200, description = "One page of the caller's orders, oldest first; `Link: <…>; rel=\"next\"` (and `rel=\"prev\"`) while more remain", body = Vec<super::OrderView>),
         (status = 400, description = "A `limit` or `cursor` that is not valid", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)

@@ -4,13 +4,17 @@ mod cancel;
 mod create;
 mod list;
 mod show;
+mod view;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use common::input::Sent;
 use common::openapi::{ErrorBody, SessionSchemes};
 use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
 use sqlx::PgPool;
+
+use view::OrderView;
 
 /// What the order routes share.
 #[derive(Clone)]
@@ -33,14 +37,14 @@ pub struct State {
 pub struct ApiDoc;
 
 /// The body of `POST /api/orders`.
-#[derive(utoipa::ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the accepted body; the handler reads it as JSON"
-)]
-#[schema(rename_all = "camelCase")]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
-    ticket_id: common::TicketId,
+    // Read leniently (`NewOrder::check` reports a missing or malformed id), yet documented as
+    // the required id it must be.
+    #[serde(default)]
+    #[schema(value_type = common::TicketId, required = true)]
+    pub ticket_id: Sent<String>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys, writes: WritesPerUser) {

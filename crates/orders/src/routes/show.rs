@@ -5,8 +5,8 @@ use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, OrderId};
 
-use super::State;
-use crate::repo::{self, OrderView};
+use super::{OrderView, State};
+use crate::repo;
 
 /// One of the caller's orders.
 #[utoipa::path(
@@ -16,7 +16,7 @@ use crate::repo::{self, OrderView};
     tag = "orders",
     params(("id" = common::OrderId, Path, description = "The order's id")),
     responses(
-        (status = 200, description = "The order", body = crate::repo::OrderView),
+        (status = 200, description = "The order", body = super::OrderView),
         (status = 401, description = "Not signed in, or not the buyer", body = ErrorBody),
         (status = 404, description = "No such order, or a malformed id", body = ErrorBody),
         (status = 500, description = "Something went wrong", body = ErrorBody)

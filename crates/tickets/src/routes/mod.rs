@@ -62,16 +62,16 @@ impl From<Ticket> for TicketView {
     }
 }
 
-/// The body of `POST` and `PUT`: every field is checked and all failures reported at once
-/// (`TicketInput::try_from`).
+/// The body of `POST` and `PUT`: every field is checked and all failures reported at once.
+// Read leniently (`Sent`), then checked by `TicketInput::check`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct TicketRequest {
     /// Non-blank, at most 200 characters; trimmed.
     #[serde(default)]
-    #[schema(value_type = String, min_length = 1, max_length = 200, example = "concert")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, example = "concert")]
     pub title: Sent<String>,
     #[serde(default)]
-    #[schema(value_type = PriceInput)]
+    #[schema(value_type = PriceInput, required = true)]
     pub price: Sent<serde_json::Value>,
 }
 
