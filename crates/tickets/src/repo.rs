@@ -120,26 +120,30 @@ pub async fn page(
             .fetch_all(pool)
             .await
         }
-        (Listing::Seller(seller), Direction::After) => sqlx::query_file_as!(
-            TicketRow,
-            "queries/page_seller_after.sql",
-            at,
-            id,
-            limit,
-            seller as UserId
-        )
-        .fetch_all(pool)
-        .await,
-        (Listing::Seller(seller), Direction::Before) => sqlx::query_file_as!(
-            TicketRow,
-            "queries/page_seller_before.sql",
-            at,
-            id,
-            limit,
-            seller as UserId
-        )
-        .fetch_all(pool)
-        .await,
+        (Listing::Seller(seller), Direction::After) => {
+            sqlx::query_file_as!(
+                TicketRow,
+                "queries/page_seller_after.sql",
+                at,
+                id,
+                limit,
+                seller as UserId
+            )
+            .fetch_all(pool)
+            .await
+        }
+        (Listing::Seller(seller), Direction::Before) => {
+            sqlx::query_file_as!(
+                TicketRow,
+                "queries/page_seller_before.sql",
+                at,
+                id,
+                limit,
+                seller as UserId
+            )
+            .fetch_all(pool)
+            .await
+        }
     }?;
     Ok(rows.into_iter().map(Ticket::from).collect())
 }

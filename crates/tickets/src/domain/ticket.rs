@@ -39,6 +39,10 @@ impl Ticket {
 
     /// Where it stands for its seller, and until when a reserved one is held.
     pub fn sale(&self) -> (SaleState, Option<OffsetDateTime>) {
-        sale_state(self.order_id.is_some(), self.hold_expires_at, self.hold_paid)
+        sale_state(
+            self.order_id.is_some(),
+            self.hold_expires_at,
+            self.hold_paid,
+        )
     }
 }

@@ -167,9 +167,7 @@ mod tests {
             ),
         ];
         for (body, expected) in cases {
-            let errors = parse(&body, PRICE_ON_CREATE)
-                .err()
-                .unwrap_or_default();
+            let errors = parse(&body, PRICE_ON_CREATE).err().unwrap_or_default();
             let got: Vec<_> = errors.iter().map(|e| (e.field, e.message)).collect();
             assert_eq!(got, expected, "{body}");
         }

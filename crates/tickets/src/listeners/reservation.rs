@@ -5,8 +5,8 @@ use common::TicketId;
 use common::bus::enqueue;
 use sqlx::PgConnection;
 
-use crate::domain::choose_holder;
 use crate::domain::Ticket;
+use crate::domain::choose_holder;
 use crate::repo;
 
 /// Locks the ticket; the caller records the order's new state, then calls [`reconcile`].

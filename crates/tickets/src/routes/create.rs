@@ -2,12 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use common::bus::enqueue;
-use common::input::Body;
 use common::events::TicketCreated;
+use common::input::Body;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
-use sqlx::PgPool;
 
 use crate::domain::{TicketInput, ticket_input::PRICE_ON_CREATE};
 use crate::repo;
@@ -32,12 +31,12 @@ use crate::repo;
 #[tracing::instrument(skip_all, fields(user = %user.id()))]
 pub async fn create(
     user: CurrentUser,
-    pool: web::Data<PgPool>,
+    state: web::Data<super::State>,
     Body(body): Body<super::TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input =
-        TicketInput::check(body.title, body.price, PRICE_ON_CREATE).map_err(ApiError::Validation)?;
-    let mut tx = pool.begin().await?;
+    let input = TicketInput::check(body.title, body.price, PRICE_ON_CREATE)
+        .map_err(ApiError::Validation)?;
+    let mut tx = state.pool.begin().await?;
     let ticket = repo::insert(
         &mut tx,
         TicketId::new(),

@@ -8,7 +8,6 @@ use common::paging::{Page, PageRequest};
 use common::session::MaybeUser;
 use common::{ApiError, FieldError};
 use serde::Deserialize;
-use sqlx::PgPool;
 
 use super::TicketView;
 use crate::domain::Search;
@@ -51,7 +50,7 @@ pub const TOTAL_COUNT: &str = "x-total-count";
     security((), ("session" = []), ("bearer" = []))
 )]
 pub async fn list(
-    pool: web::Data<PgPool>,
+    state: web::Data<super::State>,
     user: MaybeUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -60,7 +59,7 @@ pub async fn list(
         true => Listing::Seller(user.0.ok_or(ApiError::NotAuthorized)?.id),
         false => Listing::OnSale(search.as_ref()),
     };
-    let rows = repo::page(&pool, listing, &request).await?;
+    let rows = repo::page(&state.pool, listing, &request).await?;
     let page = Page::of(&request, rows, |t| (t.created_at, t.id.0));
     let mut response = HttpResponse::Ok();
     let kept = [
@@ -71,7 +70,7 @@ pub async fn list(
         response.insert_header((header::LINK, links));
     }
     if let Some(search) = &search {
-        let total = repo::count_matching(&pool, search).await?;
+        let total = repo::count_matching(&state.pool, search).await?;
         response.insert_header((TOTAL_COUNT, total.to_string()));
     }
     let tickets: Vec<TicketView> = page.items.into_iter().map(TicketView::from).collect();

@@ -75,13 +75,19 @@ pub struct TicketRequest {
     pub price: Sent<serde_json::Value>,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, pool: PgPool, keys: JwtKeys, writes: WritesPerUser) {
+/// What the routes share.
+#[derive(Clone)]
+pub struct State {
+    pub pool: PgPool,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys, writes: WritesPerUser) {
     cfg.service(
         web::scope(crate::API_PREFIX)
             .wrap(from_fn(move |req, next| {
                 rate_limit::writes_per_user(writes.clone(), req, next)
             }))
-            .app_data(web::Data::new(pool))
+            .app_data(web::Data::new(state))
             .app_data(web::Data::new(keys))
             .route("", web::post().to(create::create))
             .route("", web::get().to(list::list))

@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, web};
 use common::openapi::ErrorBody;
 use common::{ApiError, TicketId};
-use sqlx::PgPool;
 
 use crate::repo;
 
@@ -21,10 +20,10 @@ use crate::repo;
     )
 )]
 pub async fn show(
-    pool: web::Data<PgPool>,
+    state: web::Data<super::State>,
     id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = repo::find(&pool, id.into_inner())
+    let ticket = repo::find(&state.pool, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(super::TicketView::from(ticket)))

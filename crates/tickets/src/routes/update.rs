@@ -6,7 +6,6 @@ use common::input::Body;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
 use common::{ApiError, TicketId};
-use sqlx::PgPool;
 
 use crate::domain::{TicketInput, ticket_input::PRICE_ON_UPDATE};
 use crate::repo;
@@ -35,13 +34,13 @@ pub const RESERVED: &str = "Cannot edit a reserved ticket";
 #[tracing::instrument(skip_all, fields(user = %user.id(), ticket = %id))]
 pub async fn update(
     user: CurrentUser,
-    pool: web::Data<PgPool>,
+    state: web::Data<super::State>,
     id: web::Path<TicketId>,
     Body(body): Body<super::TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input =
-        TicketInput::check(body.title, body.price, PRICE_ON_UPDATE).map_err(ApiError::Validation)?;
-    let mut tx = pool.begin().await?;
+    let input = TicketInput::check(body.title, body.price, PRICE_ON_UPDATE)
+        .map_err(ApiError::Validation)?;
+    let mut tx = state.pool.begin().await?;
     let ticket = repo::lock(&mut tx, *id).await?.ok_or(ApiError::NotFound)?;
     // Ownership first, so a stranger learns nothing about the reservation (SPEC fix).
     if ticket.user_id != user.id() {
