@@ -45,8 +45,11 @@ for service in "${SERVICES[@]}"; do
   db="sqlx_prepare_${service}_$$"
   scratch+=("$db")
   psql -q "$SERVER/postgres" -c "CREATE DATABASE \"$db\"" >/dev/null
+  # Its schema: the shared migrations, its own, then any schema it creates at run time outside
+  # its migrations (crates/<service>/schema/, e.g. the fake payment provider's ledger).
   for migration in $(ls crates/common/migrations/*.sql | sort -V) \
-                   $(ls "crates/$service/migrations/"*.sql | sort -V); do
+                   $(ls "crates/$service/migrations/"*.sql | sort -V) \
+                   $(ls "crates/$service/schema/"*.sql 2>/dev/null | sort -V); do
     psql -q -v ON_ERROR_STOP=1 "$SERVER/$db" -f "$migration" >/dev/null
   done
   out="$tmp/$service"

@@ -1,33 +1,29 @@
-//! Every SQL statement of the auth service.
+//! Every SQL statement of the auth service, checked at compile time against its schema
+//! (`sqlx::query!` and friends; the offline data is in `.sqlx/`). Rows are private to this file:
+//! the service works with `domain::User`.
 
 use common::UserId;
 use sqlx::PgPool;
 
-use crate::domain::Email;
+use crate::domain::{Email, User};
 use crate::hashing::StoredHash;
 
 /// The unique constraint that decides "Email in use".
 pub const EMAIL_TAKEN: &str = "users_email_key";
 
-/// A user as sign-in needs it.
-#[derive(sqlx::FromRow)]
-pub struct UserRow {
-    pub id: UserId,
-    pub email: String,
-    pub password_hash: String,
+struct UserRow {
+    id: UserId,
+    email: String,
+    password_hash: String,
 }
 
-impl UserRow {
-    pub fn hash(self) -> StoredHash {
-        StoredHash::from_stored(self.password_hash)
-    }
-}
-
-impl std::fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRow")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: Email::from_stored(row.email),
+            password_hash: StoredHash::from_stored(row.password_hash),
+        }
     }
 }
 
@@ -39,19 +35,25 @@ pub async fn insert_user(
     email: &Email,
     hash: &StoredHash,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(email.as_str())
-        .bind(hash.as_str())
-        .execute(pool)
-        .await?;
-    Ok(())
+    sqlx::query!(
+        "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)",
+        id as UserId,
+        email.as_str(),
+        hash.as_str(),
+    )
+    .execute(pool)
+    .await
+    .map(drop)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_by_email(pool: &PgPool, email: &Email) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as::<_, UserRow>("SELECT id, email, password_hash FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(pool)
-        .await
+pub async fn find_by_email(pool: &PgPool, email: &Email) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: UserId", email, password_hash FROM users WHERE email = $1"#,
+        email.as_str()
+    )
+    .fetch_optional(pool)
+    .await
+    .map(|row| row.map(User::from))
 }

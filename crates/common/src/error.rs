@@ -45,10 +45,14 @@ pub enum ApiError {
     InvalidJson(String),
     #[error("request body too large")]
     PayloadTooLarge,
-    #[error("payment declined: {0}")]
-    PaymentDeclined(String),
-    #[error("payment provider unavailable: {0:#}")]
-    ProviderUnavailable(anyhow::Error),
+    /// A service's own answer with its own status (a declined card's 402, say): `message` is
+    /// shown to the client; `cause`, when there is one, is logged as a warning, never sent.
+    #[error("{message}")]
+    WithStatus {
+        status: StatusCode,
+        message: String,
+        cause: Option<anyhow::Error>,
+    },
     /// Too many attempts (a rate limit): try again after `retry_after` seconds.
     #[error("rate limited for {retry_after}s")]
     TooManyRequests { retry_after: u64 },
@@ -71,7 +75,6 @@ pub const NOT_AUTHORIZED: &str = "Not authorized";
 pub const NOT_FOUND: &str = "Not Found";
 pub const SOMETHING_WENT_WRONG: &str = "Something went wrong";
 pub const TOO_LARGE: &str = "Request body too large";
-pub const PROVIDER_UNAVAILABLE: &str = "Payment provider unavailable";
 pub const TOO_MANY_REQUESTS: &str = "Too many attempts: please try again later";
 pub const UNAVAILABLE: &str =
     "The service is temporarily unavailable: please try again in a moment";
@@ -81,6 +84,29 @@ pub const BODY_TIMEOUT: &str = "Request body timed out";
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(message.into())
+    }
+
+    /// An answer with `status` and `message`; see [`ApiError::WithStatus`].
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::WithStatus {
+            status,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// Keeps `cause` for the log beside the answer.
+    pub fn caused_by(self, cause: anyhow::Error) -> Self {
+        match self {
+            Self::WithStatus {
+                status, message, ..
+            } => Self::WithStatus {
+                status,
+                message,
+                cause: Some(cause),
+            },
+            other => other,
+        }
     }
 
     pub fn items(&self) -> Vec<ErrorItem> {
@@ -98,12 +124,11 @@ impl ApiError {
                     field: Some(f.field.to_owned()),
                 })
                 .collect(),
-            Self::BadRequest(m) | Self::PaymentDeclined(m) => plain(m),
+            Self::BadRequest(m) | Self::WithStatus { message: m, .. } => plain(m),
             Self::InvalidJson(m) => plain(&format!("Request body is not valid JSON: {m}")),
             Self::NotAuthorized => plain(NOT_AUTHORIZED),
             Self::NotFound => plain(NOT_FOUND),
             Self::PayloadTooLarge => plain(TOO_LARGE),
-            Self::ProviderUnavailable(_) => plain(PROVIDER_UNAVAILABLE),
             Self::TooManyRequests { .. } => plain(TOO_MANY_REQUESTS),
             Self::Unavailable { .. } => plain(UNAVAILABLE),
             Self::CrossSite => plain(CROSS_SITE),
@@ -129,8 +154,7 @@ impl ResponseError for ApiError {
             Self::NotAuthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
-            Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::WithStatus { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::CrossSite => StatusCode::FORBIDDEN,
@@ -142,8 +166,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
-            Self::ProviderUnavailable(e) => {
-                tracing::warn!(error = format!("{e:#}"), "payment provider unavailable")
+            Self::WithStatus {
+                status,
+                message,
+                cause: Some(cause),
+            } => {
+                tracing::warn!(error = format!("{cause:#}"), %status, %message, "answered")
             }
             Self::Unavailable { cause, .. } => {
                 tracing::warn!(%cause, "answered 503: temporarily unavailable")
@@ -305,12 +333,13 @@ mod tests {
                 json!({"errors": [{"message": "Request body too large"}]}),
             ),
             (
-                ApiError::PaymentDeclined("Your card was declined.".into()),
+                ApiError::with_status(StatusCode::PAYMENT_REQUIRED, "Your card was declined."),
                 402,
                 json!({"errors": [{"message": "Your card was declined."}]}),
             ),
             (
-                ApiError::ProviderUnavailable(anyhow::anyhow!("connect refused")),
+                ApiError::with_status(StatusCode::BAD_GATEWAY, "Payment provider unavailable")
+                    .caused_by(anyhow::anyhow!("connect refused")),
                 502,
                 json!({"errors": [{"message": "Payment provider unavailable"}]}),
             ),

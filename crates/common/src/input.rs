@@ -124,8 +124,8 @@ mod tests {
 
     #[test]
     fn fields_are_read_as_sent_whatever_their_type() {
-        let request: Request =
-            serde_json::from_value(json!({"name": "x", "count": "many"})).unwrap_or_else(|e| {
+        let request: Request = serde_json::from_value(json!({"name": "x", "count": "many"}))
+            .unwrap_or_else(|e| {
                 panic!("{e}");
             });
         assert_eq!(request.name, Sent::Valid("x".to_owned()));

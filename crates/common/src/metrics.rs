@@ -2,7 +2,9 @@
 //! every series carries a `service` label, so local mode (every service in one process) serves
 //! one endpoint in which each service's series stay apart.
 //!
-//! The names live here, in one place, with the helpers that record them: the dashboard under
+//! The names every service shares (HTTP, outbox, listeners, pools) live here with the helpers
+//! that record them; a service's own series (expiration's lateness, payments' outcomes) live in
+//! that service's `metrics.rs`, recorded through the same recorder. The dashboard under
 //! `deploy/grafana` and the README's table name exactly these.
 
 use std::sync::OnceLock;
@@ -24,18 +26,13 @@ pub const EVENTS_RETRIED: &str = "events_retried_total";
 pub const EVENTS_DROPPED: &str = "events_dropped_total";
 pub const EVENT_HANDLER_DURATION: &str = "event_handler_duration_seconds";
 pub const EVENT_APPLY_LAG: &str = "event_apply_lag_seconds";
-pub const EXPIRATION_PENDING: &str = "expiration_pending_orders";
-pub const EXPIRATION_LATENESS: &str = "expiration_lateness_seconds";
-pub const PAYMENTS: &str = "payments_total";
-pub const PAYMENT_REFUNDS: &str = "payment_refunds_total";
-pub const PAYMENT_ATTEMPTS_UNRESOLVED: &str = "payment_attempts_unresolved";
 pub const DEAD_LETTERS: &str = "events_dead_letters";
 pub const NATS_CONNECTED: &str = "nats_connected";
 pub const LISTENER_CONSUMING: &str = "events_listener_consuming";
 pub const DB_POOL_CONNECTIONS: &str = "db_pool_connections";
 pub const DB_POOL_MAX: &str = "db_pool_max_connections";
 
-/// Every metric name a service can expose.
+/// Every shared metric name (a service adds its own: `expiration::metrics::NAMES`, say).
 pub const ALL: &[&str] = &[
     HTTP_REQUESTS,
     HTTP_DURATION,
@@ -48,11 +45,6 @@ pub const ALL: &[&str] = &[
     EVENTS_DROPPED,
     EVENT_HANDLER_DURATION,
     EVENT_APPLY_LAG,
-    EXPIRATION_PENDING,
-    EXPIRATION_LATENESS,
-    PAYMENTS,
-    PAYMENT_REFUNDS,
-    PAYMENT_ATTEMPTS_UNRESOLVED,
     DEAD_LETTERS,
     NATS_CONNECTED,
     LISTENER_CONSUMING,
@@ -143,24 +135,9 @@ fn describe() {
         metrics::Unit::Seconds,
         "From an event's creation to its application by this listener (replica lag)"
     );
-    describe_gauge!(EXPIRATION_PENDING, "Orders waiting for their expiry");
-    describe_histogram!(
-        EXPIRATION_LATENESS,
-        metrics::Unit::Seconds,
-        "How long after expiresAt an order's expiration fired"
-    );
-    describe_counter!(PAYMENTS, "Payment attempts, by outcome");
-    describe_counter!(
-        PAYMENT_REFUNDS,
-        "Charges refunded because their order could not keep them"
-    );
     describe_gauge!(
         DB_POOL_CONNECTIONS,
         "Database connections of the service's pool, in use or idle"
-    );
-    describe_gauge!(
-        PAYMENT_ATTEMPTS_UNRESOLVED,
-        "Charge attempts whose provider call has no recorded outcome yet (the sweeper resolves them)"
     );
     describe_gauge!(
         DEAD_LETTERS,
@@ -210,8 +187,6 @@ pub fn outbox_published(service: &'static str, latencies: impl IntoIterator<Item
 
 /// Why a listener gives up on an event: it cannot be decoded, or it still fails at the bound.
 pub const DROP_REASONS: &[&str] = &["undecodable", "exhausted"];
-/// How a payment attempt ends.
-pub const PAYMENT_OUTCOMES: &[&str] = &["succeeded", "declined", "provider_error"];
 
 /// A listener's series for one (service, subject), resolved once.
 #[derive(Clone)]
@@ -272,35 +247,6 @@ impl ListenerMetrics {
     }
 }
 
-pub fn expiration_pending(service: &'static str, orders: i64) {
-    gauge!(EXPIRATION_PENDING, "service" => service).set(orders as f64);
-}
-
-pub fn expiration_fired(service: &'static str, lateness: Duration) {
-    histogram!(EXPIRATION_LATENESS, "service" => service).record(lateness);
-}
-
-/// Creates the payment series at zero (a service that takes payments calls it at start).
-pub fn declare_payments(service: &'static str) {
-    install();
-    for outcome in PAYMENT_OUTCOMES {
-        counter!(PAYMENTS, "service" => service, "outcome" => *outcome).increment(0);
-    }
-    counter!(PAYMENT_REFUNDS, "service" => service).increment(0);
-}
-
-pub fn payment(service: &'static str, outcome: &'static str) {
-    counter!(PAYMENTS, "service" => service, "outcome" => outcome).increment(1);
-}
-
-pub fn refund(service: &'static str) {
-    counter!(PAYMENT_REFUNDS, "service" => service).increment(1);
-}
-
-pub fn payment_attempts_unresolved(service: &'static str, attempts: i64) {
-    gauge!(PAYMENT_ATTEMPTS_UNRESOLVED, "service" => service).set(attempts as f64);
-}
-
 pub fn nats_connected(service: &'static str, connected: bool) {
     gauge!(NATS_CONNECTED, "service" => service).set(f64::from(u8::from(connected)));
 }
@@ -341,8 +287,6 @@ mod tests {
             EVENTS_ACKED,
             EVENTS_RETRIED,
             EVENTS_DROPPED,
-            PAYMENTS,
-            PAYMENT_REFUNDS,
         ];
         for name in counters {
             assert!(name.ends_with("_total"), "{name}");

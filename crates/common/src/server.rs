@@ -22,7 +22,24 @@ use crate::{edge, error};
 
 pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// Answers requests no route matched, outside `/api` (a web front end's HTML 404 page).
-pub type Fallback = Arc<dyn Fn(HttpRequest) -> LocalBoxFuture<'static, HttpResponse> + Send + Sync>;
+pub type Page = Arc<dyn Fn(HttpRequest) -> LocalBoxFuture<'static, HttpResponse> + Send + Sync>;
+
+/// What answers the paths no route matched, except those under `except_under` (which keep the
+/// JSON 404).
+#[derive(Clone)]
+pub struct Fallback {
+    pub except_under: &'static str,
+    pub page: Page,
+}
+
+impl Fallback {
+    fn answers(&self, path: &str) -> bool {
+        let under = path
+            .strip_prefix(self.except_under)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        !under
+    }
+}
 /// A background loop (relay, listener, scheduler); it must return soon after `cancel` fires.
 pub type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
 
@@ -135,17 +152,21 @@ impl ServicePart {
         self.task(move |cancel| revocations.follow(bus, lookback, cancel))
     }
 
-    /// Answers unmatched paths outside `/api` with `fallback` instead of the JSON 404.
-    pub fn fallback<F, Fut>(mut self, fallback: F) -> Self
+    /// Answers unmatched paths with `page` instead of the JSON 404, except those under
+    /// `except_under` (a storefront's HTML 404 is not for API clients).
+    pub fn fallback<F, Fut>(mut self, except_under: &'static str, page: F) -> Self
     where
         F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HttpResponse> + 'static,
     {
-        let fallback = Arc::new(fallback);
-        self.fallback = Some(Arc::new(move |req| {
-            let fallback = fallback.clone();
-            Box::pin(async move { fallback(req).await })
-        }));
+        let page = Arc::new(page);
+        self.fallback = Some(Fallback {
+            except_under,
+            page: Arc::new(move |req| {
+                let page = page.clone();
+                Box::pin(async move { page(req).await })
+            }),
+        });
         self
     }
 
@@ -377,9 +398,7 @@ pub fn start(
             let fallback = fallback.clone();
             async move {
                 match fallback {
-                    Some(page) if !req.path().starts_with("/api/") && req.path() != "/api" => {
-                        page(req).await
-                    }
+                    Some(fallback) if fallback.answers(req.path()) => (fallback.page)(req).await,
                     _ => error::ApiError::NotFound.error_response(),
                 }
             }

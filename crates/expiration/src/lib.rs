@@ -3,14 +3,16 @@
 //! sweeper announces due ones with expiration.complete, through the outbox. It serves only
 //! `/healthz` and `/readyz`.
 
-pub mod config;
+mod config;
 pub mod domain;
 pub mod listeners;
+pub mod metrics;
 pub mod repo;
 pub mod sweeper;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use common::bus::Bus;
 use common::config::DatabaseSettings;
 use common::server::ServicePart;
@@ -25,13 +27,15 @@ use sweeper::{Sweeper, Wakeup};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects to the service's database (creating it if missing) and migrates it.
-pub async fn prepare_database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    common::db::prepare(settings, &MIGRATOR).await
+pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    common::db::prepare(settings, &MIGRATOR)
+        .await
+        .with_context(|| format!("preparing the {NAME} database"))
 }
 
 /// Builds the service: no routes of its own, the outbox relay, three listeners and the sweeper.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let pool = prepare_database(&settings.database).await?;
+    let pool = database(&settings.database).await?;
     let bus = Bus::from_settings(&settings.events).await?;
     let wakeup = Arc::new(Wakeup::default());
     let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
@@ -43,7 +47,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
             let pool = pending.clone();
             async move {
                 match repo::pending(&pool).await {
-                    Ok(n) => common::metrics::expiration_pending(NAME, n),
+                    Ok(n) => metrics::pending(n),
                     Err(e) => tracing::debug!(error = %e, "counting pending expirations"),
                 }
             }

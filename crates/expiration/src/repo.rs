@@ -1,4 +1,6 @@
-//! Every SQL statement of the expiration service.
+//! Every SQL statement of the expiration service, checked at compile time against its schema
+//! (`sqlx::query!` and friends; the offline data is in `.sqlx/`). Rows are private to this file:
+//! the service works with `domain::Due` and `domain::NextDue`.
 //!
 //! Races are decided by the database. The handlers of one order serialise on a transaction-scoped
 //! advisory lock keyed by the order id, so "schedule unless finished" and "finish" never
@@ -9,29 +11,55 @@ use common::OrderId;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-/// Claims up to `$1` due expirations, deleting them. Rows another replica is sweeping are skipped,
-/// so each expiration is claimed by exactly one transaction. Walks `expirations_expires_at_idx`.
-pub const CLAIM_DUE: &str = "DELETE FROM expirations WHERE order_id IN (
-        SELECT order_id FROM expirations
-        WHERE expires_at <= now()
-        ORDER BY expires_at
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING order_id, expires_at, traceparent";
+use crate::domain::{Due, NextDue};
 
-/// The earliest pending expiration (one index lookup) and the database's clock.
-pub const NEXT_DUE: &str =
-    "SELECT (SELECT min(expires_at) FROM expirations) AS next_due, now() AS now";
+/// The statement of [`claim_due`] (for the plan checks of the tests).
+pub const CLAIM_DUE: &str = include_str!("../queries/claim_due.sql");
+
+/// The statement of [`next_due`] (for the plan checks of the tests).
+pub const NEXT_DUE: &str = include_str!("../queries/next_due.sql");
+
+struct DueRow {
+    order_id: OrderId,
+    expires_at: OffsetDateTime,
+    traceparent: Option<String>,
+}
+
+impl From<DueRow> for Due {
+    fn from(row: DueRow) -> Self {
+        Self {
+            order_id: row.order_id,
+            expires_at: row.expires_at,
+            traceparent: row.traceparent,
+        }
+    }
+}
+
+struct NextDueRow {
+    next_due: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+}
+
+impl From<NextDueRow> for NextDue {
+    fn from(row: NextDueRow) -> Self {
+        Self {
+            next_due: row.next_due,
+            now: row.now,
+        }
+    }
+}
 
 /// Serialises this transaction with every other handler transaction on the same order.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn lock_order(conn: &mut PgConnection, order: OrderId) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-        .bind(order)
-        .execute(conn)
-        .await?;
-    Ok(())
+    // The key hashes the id's text form; `::uuid` types the parameter, as binding an id did.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))",
+        order as OrderId
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Schedules `order` to expire at `expires_at` unless it is already scheduled or finished.
@@ -42,15 +70,15 @@ pub async fn schedule(
     order: OrderId,
     expires_at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO expirations (order_id, expires_at, traceparent)
          SELECT $1, $2, $3
          WHERE NOT EXISTS (SELECT 1 FROM finished_orders WHERE order_id = $1)
          ON CONFLICT ON CONSTRAINT expirations_pkey DO NOTHING",
+        order as OrderId,
+        expires_at,
+        common::trace_context::current_traceparent(),
     )
-    .bind(order)
-    .bind(expires_at)
-    .bind(common::trace_context::current_traceparent())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -59,11 +87,11 @@ pub async fn schedule(
     }
     // The sweeper may have fired this order while the insert waited for its row: the insert's
     // snapshot predates that commit, this statement's does not.
-    let undone = sqlx::query(
+    let undone = sqlx::query!(
         "DELETE FROM expirations
          WHERE order_id = $1 AND EXISTS (SELECT 1 FROM finished_orders WHERE order_id = $1)",
+        order as OrderId
     )
-    .bind(order)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -75,16 +103,18 @@ pub async fn schedule(
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn finish(conn: &mut PgConnection, order: OrderId) -> Result<bool, sqlx::Error> {
     // Delete first, then insert: the same lock order as the sweeper's, so the two never deadlock.
-    let removed = sqlx::query("DELETE FROM expirations WHERE order_id = $1")
-        .bind(order)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    sqlx::query(
+    let removed = sqlx::query!(
+        "DELETE FROM expirations WHERE order_id = $1",
+        order as OrderId
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!(
         "INSERT INTO finished_orders (order_id) VALUES ($1)
          ON CONFLICT ON CONSTRAINT finished_orders_pkey DO NOTHING",
+        order as OrderId
     )
-    .bind(order)
     .execute(&mut *conn)
     .await?;
     Ok(removed > 0)
@@ -98,76 +128,67 @@ pub async fn forget_finished(
     age: std::time::Duration,
     limit: i64,
 ) -> Result<u64, sqlx::Error> {
-    let forgotten = sqlx::query(
+    let forgotten = sqlx::query!(
         "DELETE FROM finished_orders WHERE order_id = ANY(ARRAY(
             SELECT order_id FROM finished_orders
             WHERE finished_at < now() - make_interval(secs => $1)
             ORDER BY finished_at
             LIMIT $2))",
+        age.as_secs_f64(),
+        limit,
     )
-    .bind(age.as_secs_f64())
-    .bind(limit)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(forgotten)
 }
 
-/// A due expiration, claimed.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Due {
-    pub order_id: OrderId,
-    pub expires_at: OffsetDateTime,
-    /// The trace of the purchase that scheduled it.
-    pub traceparent: Option<String>,
-}
-
 /// Claims (deletes) up to `limit` due expirations and marks their orders finished.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Due>, sqlx::Error> {
-    let claimed: Vec<Due> = sqlx::query_as(CLAIM_DUE)
-        .bind(limit)
+    let claimed = sqlx::query_file_as!(DueRow, "queries/claim_due.sql", limit)
         .fetch_all(&mut *conn)
         .await?;
     let orders: Vec<OrderId> = claimed.iter().map(|c| c.order_id).collect();
     if !orders.is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO finished_orders (order_id) SELECT unnest($1::uuid[])
              ON CONFLICT ON CONSTRAINT finished_orders_pkey DO NOTHING",
+            &orders as &[OrderId]
         )
-        .bind(&orders)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(claimed)
-}
-
-#[derive(sqlx::FromRow)]
-pub struct NextDue {
-    pub next_due: Option<OffsetDateTime>,
-    pub now: OffsetDateTime,
+    Ok(claimed.into_iter().map(Due::from).collect())
 }
 
 /// When the next expiration is due, by the database's clock.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_due(conn: impl PgExecutor<'_>) -> Result<NextDue, sqlx::Error> {
-    sqlx::query_as(NEXT_DUE).fetch_one(conn).await
+    sqlx::query_file_as!(NextDueRow, "queries/next_due.sql")
+        .fetch_one(conn)
+        .await
+        .map(NextDue::from)
 }
 
 /// When `order` is scheduled to expire, if it is (inspection and tests).
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn scheduled_at(
     conn: impl PgExecutor<'_>,
     order: OrderId,
 ) -> Result<Option<OffsetDateTime>, sqlx::Error> {
-    sqlx::query_scalar("SELECT expires_at FROM expirations WHERE order_id = $1")
-        .bind(order)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT expires_at FROM expirations WHERE order_id = $1",
+        order as OrderId
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// How many expirations are pending (inspection and tests).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending(conn: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM expirations")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM expirations"#)
         .fetch_one(conn)
         .await
 }

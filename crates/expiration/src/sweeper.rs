@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use common::bus::enqueue;
-use common::events::ExpirationComplete;
-use common::metrics;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -18,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::domain::schedule;
+use crate::metrics;
 use crate::repo;
 
 /// Expirations fired per transaction; a full batch is followed by the next one at once.
@@ -173,10 +172,7 @@ impl Sweeper {
                 trace_id = tracing::field::Empty,
             );
             common::trace_context::continue_trace(&span, expiration.traceparent.as_deref());
-            let event = ExpirationComplete {
-                order_id: expiration.order_id,
-            };
-            enqueue(&mut tx, &event)
+            enqueue(&mut tx, &expiration.complete_event())
                 .instrument(span)
                 .await
                 .context("expiration: enqueue expiration.complete")?;
@@ -185,7 +181,7 @@ impl Sweeper {
         let now = OffsetDateTime::now_utc();
         for expiration in &due {
             let late = (now - expiration.expires_at).max(time::Duration::ZERO);
-            metrics::expiration_fired(crate::NAME, late.unsigned_abs());
+            metrics::fired(late.unsigned_abs());
         }
         tracing::info!(fired = due.len(), "orders expired");
         Ok(due.len())

@@ -3,7 +3,6 @@
 mod check;
 mod cli;
 mod http;
-mod nats;
 mod report;
 mod scenarios;
 mod stats;
@@ -12,15 +11,24 @@ mod system;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // `serve` runs services in this process (a child of another loadgen): no runtime of ours.
-    if args.first().map(String::as_str) == Some("serve") {
-        return serve();
-    }
-    let options = match cli::Options::parse(&args) {
+    use clap::Parser as _;
+    let cli = cli::Cli::parse();
+    let scenarios = match cli.command {
+        // Services run in this process (a child of another loadgen): no runtime of ours.
+        cli::Command::Serve => return serve(),
+        cli::Command::Scenarios => {
+            for scenario in cli::Scenario::every() {
+                println!("{}", scenario.name());
+            }
+            return ExitCode::SUCCESS;
+        }
+        cli::Command::All => cli::Scenario::every(),
+        cli::Command::Scenario(one) => vec![one],
+    };
+    let options = match cli::Options::resolve(&cli.common) {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("{e}\n\n{}", cli::USAGE);
+            eprintln!("loadgen: {e:#}");
             return ExitCode::from(2);
         }
     };
@@ -34,7 +42,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(scenarios::run(options)) {
+    match runtime.block_on(scenarios::run(options, scenarios)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("loadgen: an invariant was violated (see the tables above)");

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tokio::process::{Child, Command};
 
 use crate::cli::{Launch, Options};
-use crate::nats::PrivateNats;
+use common::testing::NatsServer;
 
 /// Which NATS the system uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Nats {
 
 /// What a scenario needs started.
 pub struct Config {
-    pub services: &'static [&'static str],
+    pub services: Vec<&'static str>,
     pub hold_seconds: u32,
     pub nats: Nats,
     /// Start one service after the other, so each start-up time is its own (footprint);
@@ -34,14 +34,20 @@ pub struct Config {
 }
 
 /// The services every scenario drives (auth is not needed: sessions are signed JWTs).
-pub const CORE: &[&str] = &["tickets", "orders", "expiration", "payments"];
-pub const ALL: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
+pub fn core() -> Vec<&'static str> {
+    ticketing::services::evented()
+}
+
+/// Every service that owns a database.
+pub fn all() -> Vec<&'static str> {
+    ticketing::services::with_database()
+}
 /// The storefront: no database of its own; its API is the tickets service (anonymous visitors
 /// browsing and searching need nothing else), which must be started before it.
-pub const STOREFRONT: &str = "web";
+pub const STOREFRONT: &str = ticketing::services::STOREFRONT;
 
 fn has_database(service: &str) -> bool {
-    service != STOREFRONT
+    ticketing::services::service(service).is_some_and(|s| s.database)
 }
 
 struct Proc {
@@ -54,9 +60,9 @@ pub struct System {
     pub namespace: String,
     pub jwt_key: String,
     pub nats_url: String,
-    pub nats: Option<PrivateNats>,
+    pub nats: Option<NatsServer>,
     /// The servers of a cluster (`Nats::Cluster`).
-    pub cluster: Vec<PrivateNats>,
+    pub cluster: Vec<NatsServer>,
     stream_replicas: usize,
     /// spawn → first 200 from `/readyz`, per service, at the first start (fresh database).
     pub first_ready: BTreeMap<&'static str, Duration>,
@@ -67,31 +73,27 @@ pub struct System {
     http: reqwest::Client,
 }
 
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+pub use common::testing::free_port;
 
 impl System {
     pub async fn start(options: &Options, config: Config) -> anyhow::Result<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let nats = match config.nats {
-            Nats::Private => Some(PrivateNats::start().await?),
+            Nats::Private => Some(tokio::task::spawn_blocking(NatsServer::start).await?),
             Nats::Shared | Nats::Cluster => None,
         };
         let cluster = match config.nats {
-            Nats::Cluster => PrivateNats::cluster(3).await?,
+            Nats::Cluster => tokio::task::spawn_blocking(|| NatsServer::cluster(3)).await?,
             Nats::Shared | Nats::Private => Vec::new(),
         };
         let nats_url = if cluster.is_empty() {
-            nats.as_ref().map(PrivateNats::url).unwrap_or_else(|| {
+            nats.as_ref().map(NatsServer::url).unwrap_or_else(|| {
                 std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
             })
         } else {
             cluster
                 .iter()
-                .map(PrivateNats::url)
+                .map(NatsServer::url)
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -114,16 +116,16 @@ impl System {
                 .build()?,
         };
         if config.one_by_one {
-            for service in config.services {
-                let took = system.spawn(service, free_port()?).await?;
+            for service in &config.services {
+                let took = system.spawn(service, free_port()).await?;
                 system.first_ready.insert(service, took);
             }
         } else {
             let started = Instant::now();
-            for service in config.services {
-                system.launch(service, free_port()?)?;
+            for service in &config.services {
+                system.launch(service, free_port())?;
             }
-            for service in config.services {
+            for service in &config.services {
                 system.wait_ready(service, Duration::from_secs(60)).await?;
                 system.first_ready.insert(service, started.elapsed());
             }
@@ -202,7 +204,7 @@ impl System {
         command
             .env("PORT", port.to_string())
             // Every service of the system on its own internal metrics port too.
-            .env("METRICS_PORT", free_port()?.to_string())
+            .env("METRICS_PORT", free_port().to_string())
             .env("NATS_URL", &self.nats_url)
             .env("NATS_STREAM_REPLICAS", self.stream_replicas.to_string())
             .env("EVENTS_NAMESPACE", &self.namespace)
@@ -305,12 +307,9 @@ impl System {
         for (_, pool) in std::mem::take(&mut self.pools) {
             pool.close().await;
         }
-        if let Some(mut nats) = self.nats.take() {
-            nats.kill().await;
-        }
-        for mut node in std::mem::take(&mut self.cluster) {
-            node.kill().await;
-        }
+        // Dropping a private NATS server kills it and removes its store.
+        drop(self.nats.take());
+        self.cluster.clear();
         if !self.options.keep {
             let names: Vec<String> = names
                 .iter()

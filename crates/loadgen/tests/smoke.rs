@@ -13,17 +13,13 @@ fn every_scenario_runs_in_smoke_mode_and_its_invariants_hold() {
         .status()
         .expect("running loadgen");
     assert!(status.success(), "loadgen all --smoke failed: {status}");
-    for scenario in [
-        "order-rush",
-        "replication-lag",
-        "flash-sale",
-        "expiry",
-        "faults",
-        "nats-cluster",
-        "footprint",
-        "sign-in-storm",
-        "marketplace",
-    ] {
+    let listed = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .arg("scenarios")
+        .output()
+        .expect("listing the scenarios");
+    let scenarios = String::from_utf8(listed.stdout).expect("names");
+    assert!(scenarios.lines().count() >= 9, "{scenarios}");
+    for scenario in scenarios.lines() {
         let path = out.join(format!("{scenario}.json"));
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

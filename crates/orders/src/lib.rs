@@ -11,13 +11,17 @@ mod routes;
 
 pub use config::{DEFAULT_ORDER_EXPIRATION_SECONDS, Settings};
 
+use anyhow::Context as _;
 use common::bus::Bus;
+use common::config::DatabaseSettings;
 use common::rate_limit::WritesPerUser;
 use common::server::ServicePart;
+use sqlx::PgPool;
 
 /// Where the service's routes live.
 pub const API_PREFIX: &str = "/api/orders";
 
+/// The service's name: its metrics' `service` label and its consumers' prefix.
 pub const NAME: &str = "orders";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -27,9 +31,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     <routes::ApiDoc as utoipa::OpenApi>::openapi()
 }
 
+/// Connects to the service's database (creating it if missing) and migrates it.
+pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    common::db::prepare(settings, &MIGRATOR)
+        .await
+        .with_context(|| format!("preparing the {NAME} database"))
+}
+
 /// Connects and migrates the database, connects to NATS, and returns the service ready to run.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let pool = common::db::prepare(&settings.database, &MIGRATOR).await?;
+    let pool = database(&settings.database).await?;
     let bus = Bus::from_settings(&settings.events).await?;
     let state = routes::State {
         pool: pool.clone(),

@@ -76,6 +76,7 @@ impl From<TicketToOrderRow> for TicketToOrder {
 // ---- the tickets replica ----
 
 /// Inserts a ticket first seen; a redelivery changes nothing.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_ticket(pool: &PgPool, e: &TicketCreated) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ($1, $2, $3, $4, $5)
@@ -92,6 +93,7 @@ pub async fn insert_ticket(pool: &PgPool, e: &TicketCreated) -> Result<(), sqlx:
 }
 
 /// Applies an update only on top of the version just before it; `true` when applied.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn apply_ticket_update(
     conn: &mut PgConnection,
     e: &TicketUpdated,
@@ -110,6 +112,7 @@ pub async fn apply_ticket_update(
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id))]
 pub async fn ticket_version(
     conn: &mut PgConnection,
     id: TicketId,
@@ -123,6 +126,7 @@ pub async fn ticket_version(
 /// released). Only a hint: the partial unique index `orders_one_active_per_ticket` decides at
 /// insert. The subqueries name `$1`, not `t.id`: uncorrelated, they run once as InitPlans;
 /// correlated, the planner may hash the whole orders table for them (seen under load).
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id, user_id = %buyer))]
 pub async fn find_ticket_to_order(
     conn: impl sqlx::PgExecutor<'_>,
     id: TicketId,
@@ -159,6 +163,7 @@ pub async fn find_ticket_to_order(
 /// under it: concurrent orders of one buyer queue here. The lock is its own statement, before
 /// the insert: a statement sees the rows committed when it began, so the count must start after
 /// the lock is held.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %buyer))]
 pub async fn begin_placing<'c>(
     conn: &'c mut PgConnection,
     buyer: UserId,
@@ -190,6 +195,7 @@ fn buyer_lock_key(buyer: UserId) -> i32 {
 /// Inserts a new order holding a snapshot of the ticket. The `orders_one_active_per_ticket`
 /// index refuses a second live order of the ticket; with `max_holds` the insert is skipped (and
 /// `None` returned) when the buyer already holds that many unpaid orders.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
 pub async fn insert_order(
     conn: &mut PgConnection,
     user: UserId,
@@ -224,6 +230,7 @@ pub async fn insert_order(
     .map(|row| row.map(Order::from))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<Order>, sqlx::Error> {
     sqlx::query_as!(
         OrderRow,
@@ -242,6 +249,7 @@ pub async fn find(pool: &PgPool, id: OrderId) -> Result<Option<Order>, sqlx::Err
 
 /// One page of a user's orders of every status, oldest first, read in the cursor's direction
 /// (up to `limit + 1` rows: see `common::paging::Page::of`).
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
 pub async fn page_for_user(
     pool: &PgPool,
     user: UserId,
@@ -282,6 +290,7 @@ pub async fn page_for_user(
 }
 
 /// Reads an order and locks it until the transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn lock_order(
     conn: &mut PgConnection,
     id: OrderId,
@@ -303,6 +312,7 @@ pub async fn lock_order(
 
 /// The live orders of a ticket placed on an older listing than `edit`, which differs from what
 /// they show: the edit reached tickets before they did. Locked until the transaction ends.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_orders_superseded_by(
     conn: &mut PgConnection,
     edit: &TicketUpdated,
@@ -329,6 +339,7 @@ pub async fn lock_orders_superseded_by(
 }
 
 /// Cancels an order: status → cancelled, version + 1 (announced by order.cancelled).
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn cancel(
     conn: &mut PgConnection,
     id: OrderId,
@@ -353,6 +364,7 @@ pub async fn cancel(
 }
 
 /// Completes a paid order. The version counts announced changes; completion announces none.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn complete(conn: &mut PgConnection, id: OrderId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE orders SET status = 'complete' WHERE id = $1",

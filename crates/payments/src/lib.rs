@@ -2,12 +2,13 @@
 //! and publishes payment.created; a replica of the orders (order.created / order.cancelled)
 //! decides what may be paid, and a cancelled order's payment is refunded (payment.refunded).
 
-pub mod config;
+mod config;
 pub mod domain;
 pub mod listeners;
+pub mod metrics;
 pub mod provider;
 pub mod repo;
-pub mod routes;
+mod routes;
 pub mod settle;
 pub mod sweeper;
 
@@ -30,13 +31,6 @@ pub const NAME: &str = "payments";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// What the routes share.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub provider: Arc<dyn PaymentProvider>,
-}
-
 /// The service's OpenAPI document (its `/api/payments` routes).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     <routes::ApiDoc as utoipa::OpenApi>::openapi()
@@ -44,14 +38,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Connects to the service's database (creating it if missing) and migrates it.
 pub async fn database(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
-    common::db::prepare(settings, &MIGRATOR).await
+    common::db::prepare(settings, &MIGRATOR)
+        .await
+        .with_context(|| format!("preparing the {NAME} database"))
 }
 
 /// Builds the service with the provider its settings name.
 pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
-    let pool = database(&settings.database)
-        .await
-        .context("preparing the payments database")?;
+    let pool = database(&settings.database).await?;
     let provider = provider::from_settings(&settings.provider, &pool).await?;
     assemble(settings, pool, provider).await
 }
@@ -61,9 +55,7 @@ pub async fn build_with_provider(
     settings: Settings,
     provider: Arc<dyn PaymentProvider>,
 ) -> anyhow::Result<ServicePart> {
-    let pool = database(&settings.database)
-        .await
-        .context("preparing the payments database")?;
+    let pool = database(&settings.database).await?;
     assemble(settings, pool, provider).await
 }
 
@@ -73,14 +65,14 @@ async fn assemble(
     provider: Arc<dyn PaymentProvider>,
 ) -> anyhow::Result<ServicePart> {
     let bus = Bus::from_settings(&settings.events).await?;
-    let state = AppState {
+    let state = routes::State {
         pool: pool.clone(),
         provider: provider.clone(),
     };
     let keys = settings.jwt.clone();
     let writes = WritesPerUser::new(settings.writes_per_user);
     let forget = writes.clone();
-    common::metrics::declare_payments(NAME);
+    metrics::declare();
     let sweeper = sweeper::Sweeper {
         pool: pool.clone(),
         provider: provider.clone(),
@@ -92,21 +84,14 @@ async fn assemble(
     })
     .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
-    .with_events(
-        &pool,
-        &bus,
-        [
-            listeners::order_created::listener(pool.clone()),
-            listeners::order_cancelled::listener(pool.clone(), provider),
-        ],
-    )
+    .with_events(&pool, &bus, listeners::all(&pool, provider))
     .follow_sign_outs(&bus, &settings.jwt)
     .task(move |cancel| sweeper.run(cancel))
     .collect(move || {
         let pool = unresolved.clone();
         async move {
             match repo::unresolved_attempts(&pool).await {
-                Ok(n) => common::metrics::payment_attempts_unresolved(NAME, n),
+                Ok(n) => metrics::attempts_unresolved(n),
                 Err(e) => tracing::debug!(error = %e, "counting unresolved payment attempts"),
             }
         }

@@ -1,17 +1,19 @@
-//! Every SQL statement of the payments service, as small functions over an executor (a pool, a
-//! connection or a transaction).
+//! Every SQL statement of the payments service (the fake provider's ledger aside: see
+//! `provider::fake`), as small functions over an executor (a pool, a connection or a
+//! transaction), checked at compile time against its schema (`sqlx::query!` and friends; the
+//! offline data is in `.sqlx/`). Rows are private to this file: the service works with the
+//! domain's `ReplicaOrder`, `Attempt` and `SucceededPayment`.
 
 use common::events::OrderStatus;
 use common::{OrderId, PaymentId, Price, UserId};
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::domain::{AttemptState, PaymentStatus, ReplicaOrder};
+use crate::domain::{Attempt, AttemptState, PaymentStatus, ReplicaOrder, SucceededPayment};
 
 /// The partial unique index allowing one succeeded payment per order.
 pub const ONE_SUCCEEDED_PER_ORDER: &str = "payments_one_succeeded_per_order";
 
-#[derive(sqlx::FromRow)]
 struct OrderRow {
     id: OrderId,
     user_id: UserId,
@@ -23,6 +25,8 @@ struct OrderRow {
 
 impl TryFrom<OrderRow> for ReplicaOrder {
     type Error = sqlx::Error;
+
+    /// The stored price is checked again: a row outside `Price`'s range is an error, not an order.
     fn try_from(row: OrderRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             id: row.id,
@@ -36,14 +40,45 @@ impl TryFrom<OrderRow> for ReplicaOrder {
     }
 }
 
-/// A payment whose money is kept.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SucceededPayment {
-    pub id: PaymentId,
-    pub stripe_id: String,
+struct SucceededPaymentRow {
+    id: PaymentId,
+    order_id: OrderId,
+    stripe_id: String,
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, status, price_cents, version, expires_at";
+impl From<SucceededPaymentRow> for SucceededPayment {
+    fn from(row: SucceededPaymentRow) -> Self {
+        Self {
+            id: row.id,
+            order_id: row.order_id,
+            stripe_id: row.stripe_id,
+        }
+    }
+}
+
+struct AttemptRow {
+    id: PaymentId,
+    order_id: OrderId,
+    amount_cents: i64,
+    source: String,
+    idempotency_key: String,
+    state: AttemptState,
+    created_at: OffsetDateTime,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(row: AttemptRow) -> Self {
+        Self {
+            id: row.id,
+            order_id: row.order_id,
+            amount_cents: row.amount_cents,
+            source: row.source,
+            idempotency_key: row.idempotency_key,
+            state: row.state,
+            created_at: row.created_at,
+        }
+    }
+}
 
 /// Inserts a replica order; an existing row is left alone. `true` when it was inserted.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id))]
@@ -51,17 +86,17 @@ pub async fn insert_order(
     db: impl PgExecutor<'_>,
     order: &ReplicaOrder,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "INSERT INTO orders (id, user_id, status, price_cents, version, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO NOTHING",
+        order.id as OrderId,
+        order.user_id as UserId,
+        order.status as OrderStatus,
+        order.price.cents(),
+        order.version,
+        order.expires_at,
     )
-    .bind(order.id)
-    .bind(order.user_id)
-    .bind(order.status)
-    .bind(order.price.cents())
-    .bind(order.version)
-    .bind(order.expires_at)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -72,10 +107,13 @@ pub async fn find_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
 ) -> Result<Option<ReplicaOrder>, sqlx::Error> {
-    sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId",
+                  status AS "status: OrderStatus", price_cents, version, expires_at
+           FROM orders WHERE id = $1"#,
+        id as OrderId
+    )
     .fetch_optional(db)
     .await?
     .map(ReplicaOrder::try_from)
@@ -88,10 +126,13 @@ pub async fn lock_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
 ) -> Result<Option<ReplicaOrder>, sqlx::Error> {
-    sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId",
+                  status AS "status: OrderStatus", price_cents, version, expires_at
+           FROM orders WHERE id = $1 FOR UPDATE"#,
+        id as OrderId
+    )
     .fetch_optional(db)
     .await?
     .map(ReplicaOrder::try_from)
@@ -99,18 +140,20 @@ pub async fn lock_order(
 }
 
 /// Applies a cancellation: status `cancelled` at `version`.
-#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id, version))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id, version = version))]
 pub async fn cancel_order(
     db: impl PgExecutor<'_>,
     id: OrderId,
     version: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET status = $2, version = $3 WHERE id = $1")
-        .bind(id)
-        .bind(OrderStatus::Cancelled)
-        .bind(version)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE orders SET status = $2, version = $3 WHERE id = $1",
+        id as OrderId,
+        OrderStatus::Cancelled as OrderStatus,
+        version,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -120,12 +163,15 @@ pub async fn succeeded_payment(
     db: impl PgExecutor<'_>,
     order: OrderId,
 ) -> Result<Option<SucceededPayment>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, stripe_id FROM payments WHERE order_id = $1 AND status = 'succeeded'",
+    sqlx::query_as!(
+        SucceededPaymentRow,
+        r#"SELECT id AS "id: PaymentId", order_id AS "order_id: OrderId", stripe_id
+           FROM payments WHERE order_id = $1 AND status = 'succeeded'"#,
+        order as OrderId
     )
-    .bind(order)
     .fetch_optional(db)
     .await
+    .map(|row| row.map(SucceededPayment::from))
 }
 
 /// The payments kept for an order, locked until the transaction ends.
@@ -134,15 +180,18 @@ pub async fn lock_succeeded_payments(
     db: impl PgExecutor<'_>,
     order: OrderId,
 ) -> Result<Vec<SucceededPayment>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, stripe_id FROM payments
-         WHERE order_id = $1 AND status = 'succeeded'
-         ORDER BY created_at
-         FOR UPDATE",
+    let rows = sqlx::query_as!(
+        SucceededPaymentRow,
+        r#"SELECT id AS "id: PaymentId", order_id AS "order_id: OrderId", stripe_id
+           FROM payments
+           WHERE order_id = $1 AND status = 'succeeded'
+           ORDER BY created_at
+           FOR UPDATE"#,
+        order as OrderId
     )
-    .bind(order)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(SucceededPayment::from).collect())
 }
 
 /// Records a payment. A second succeeded payment of one order violates
@@ -155,43 +204,31 @@ pub async fn insert_payment(
     stripe_id: &str,
     status: PaymentStatus,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO payments (id, order_id, stripe_id, status) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(order)
-        .bind(stripe_id)
-        .bind(status.as_str())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO payments (id, order_id, stripe_id, status) VALUES ($1, $2, $3, $4)",
+        id as PaymentId,
+        order as OrderId,
+        stripe_id,
+        status.as_str(),
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(payment_id = %id))]
 pub async fn mark_refunded(db: impl PgExecutor<'_>, id: PaymentId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payments SET status = $2 WHERE id = $1")
-        .bind(id)
-        .bind(PaymentStatus::Refunded.as_str())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE payments SET status = $2 WHERE id = $1",
+        id as PaymentId,
+        PaymentStatus::Refunded.as_str(),
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 // ---- payment attempts ----
-
-/// A committed intent to charge an order.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Attempt {
-    /// Also the id of the payment it records, kept or refunded.
-    pub id: PaymentId,
-    pub order_id: OrderId,
-    pub amount_cents: i64,
-    pub source: String,
-    pub idempotency_key: String,
-    pub state: AttemptState,
-    pub created_at: OffsetDateTime,
-}
-
-const ATTEMPT_COLUMNS: &str =
-    "id, order_id, amount_cents, source, idempotency_key, state, created_at";
 
 /// Commits the intent to charge `amount_cents` to `source` under `idempotency_key`, before the
 /// provider is called. A retried request (same key) takes up its earlier attempt again, with the
@@ -204,22 +241,25 @@ pub async fn open_attempt(
     source: &str,
     idempotency_key: &str,
 ) -> Result<Attempt, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO payment_attempts (id, order_id, amount_cents, source, idempotency_key, state)
-         VALUES ($1, $2, $3, $4, $5, 'charging')
-         ON CONFLICT (idempotency_key) DO UPDATE
-            SET updated_at = now(),
-                state = CASE WHEN payment_attempts.state IN ('declined', 'abandoned')
-                             THEN 'charging' ELSE payment_attempts.state END
-         RETURNING {ATTEMPT_COLUMNS}"
-    )))
-    .bind(PaymentId::new())
-    .bind(order)
-    .bind(amount_cents)
-    .bind(source)
-    .bind(idempotency_key)
+    sqlx::query_as!(
+        AttemptRow,
+        r#"INSERT INTO payment_attempts (id, order_id, amount_cents, source, idempotency_key, state)
+           VALUES ($1, $2, $3, $4, $5, 'charging')
+           ON CONFLICT (idempotency_key) DO UPDATE
+              SET updated_at = now(),
+                  state = CASE WHEN payment_attempts.state IN ('declined', 'abandoned')
+                               THEN 'charging' ELSE payment_attempts.state END
+           RETURNING id AS "id: PaymentId", order_id AS "order_id: OrderId", amount_cents,
+                     source, idempotency_key, state AS "state: AttemptState", created_at"#,
+        PaymentId::new() as PaymentId,
+        order as OrderId,
+        amount_cents,
+        source,
+        idempotency_key,
+    )
     .fetch_one(db)
     .await
+    .map(Attempt::from)
 }
 
 /// Records that the attempt's charge is `charge_id`, if nobody else recorded its outcome first:
@@ -230,12 +270,12 @@ pub async fn claim_attempt(
     id: PaymentId,
     charge_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "UPDATE payment_attempts SET state = 'charged', charge_id = $2, updated_at = now()
          WHERE id = $1 AND state = 'charging'",
+        id as PaymentId,
+        charge_id,
     )
-    .bind(id)
-    .bind(charge_id)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -248,12 +288,12 @@ pub async fn end_attempt(
     id: PaymentId,
     state: AttemptState,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE payment_attempts SET state = $2, updated_at = now()
          WHERE id = $1 AND state = 'charging'",
+        id as PaymentId,
+        state as AttemptState,
     )
-    .bind(id)
-    .bind(state)
     .execute(db)
     .await
     .map(drop)
@@ -267,23 +307,28 @@ pub async fn lease_stale_attempts(
     older_than: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<Attempt>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE payment_attempts SET updated_at = now(), resolutions = resolutions + 1
-         WHERE id IN (SELECT id FROM payment_attempts
-                      WHERE state = 'charging' AND updated_at < now() - make_interval(secs => $1)
-                      ORDER BY updated_at LIMIT $2
-                      FOR UPDATE SKIP LOCKED)
-         RETURNING {ATTEMPT_COLUMNS}"
-    )))
-    .bind(older_than.as_secs_f64())
-    .bind(limit)
+    let rows = sqlx::query_as!(
+        AttemptRow,
+        r#"UPDATE payment_attempts SET updated_at = now(), resolutions = resolutions + 1
+           WHERE id IN (SELECT id FROM payment_attempts
+                        WHERE state = 'charging' AND updated_at < now() - make_interval(secs => $1)
+                        ORDER BY updated_at LIMIT $2
+                        FOR UPDATE SKIP LOCKED)
+           RETURNING id AS "id: PaymentId", order_id AS "order_id: OrderId", amount_cents,
+                     source, idempotency_key, state AS "state: AttemptState", created_at"#,
+        older_than.as_secs_f64(),
+        limit,
+    )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(Attempt::from).collect())
 }
 
 /// How many attempts are still charging (the outcome of their provider call is not recorded).
 pub async fn unresolved_attempts(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM payment_attempts WHERE state = 'charging'")
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM payment_attempts WHERE state = 'charging'"#
+    )
+    .fetch_one(db)
+    .await
 }

@@ -8,13 +8,14 @@
 
 use common::bus::enqueue;
 use common::error::violated_constraint;
-use common::events::{OrderStatus, PaymentCreated, PaymentRefunded};
-use common::{OrderId, PaymentId, metrics};
+use common::events::OrderStatus;
+use common::{OrderId, PaymentId};
 use sqlx::PgPool;
 
-use crate::domain::{PaymentStatus, idempotency};
+use crate::domain::{Attempt, PaymentStatus, idempotency};
+use crate::metrics;
 use crate::provider::{Charge, PaymentProvider};
-use crate::repo::{self, Attempt};
+use crate::repo;
 
 /// How an attempt's charge ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +76,9 @@ pub async fn settle(
         }
         other => other?,
     }
-    enqueue(
-        &mut tx,
-        &PaymentCreated {
-            id: attempt.id,
-            order_id: attempt.order_id,
-            stripe_id: charge.id.clone(),
-        },
-    )
-    .await?;
+    enqueue(&mut tx, &attempt.created_event(&charge.id)).await?;
     tx.commit().await?;
-    metrics::payment(crate::NAME, "succeeded");
+    metrics::payment("succeeded");
     tracing::info!("payment recorded");
     Ok(Settlement::Paid(attempt.id))
 }
@@ -118,17 +111,9 @@ async fn give_back(
         PaymentStatus::Refunded,
     )
     .await?;
-    enqueue(
-        &mut tx,
-        &PaymentRefunded {
-            id: attempt.id,
-            order_id: attempt.order_id,
-            stripe_id: charge.id.clone(),
-        },
-    )
-    .await?;
+    enqueue(&mut tx, &attempt.refunded_event(&charge.id)).await?;
     tx.commit().await?;
-    metrics::refund(crate::NAME);
+    metrics::refund();
     Ok(match why {
         Refund::OrderCancelled => Settlement::RefundedForCancelledOrder,
         Refund::Duplicate => Settlement::RefundedAsDuplicate,

@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::metrics;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::AttemptState;
+use crate::domain::{Attempt, AttemptState};
+use crate::metrics;
 use crate::provider::{ChargeError, ChargeRequest, PaymentProvider};
-use crate::repo::{self, Attempt};
+use crate::repo;
 use crate::settle::{Settlement, settle};
 
 /// How often the sweeper looks for unresolved attempts.
@@ -69,12 +69,7 @@ impl Sweeper {
             }
             return;
         }
-        let request = ChargeRequest {
-            amount_cents: attempt.amount_cents,
-            source: attempt.source.clone(),
-            idempotency_key: attempt.idempotency_key.clone(),
-        };
-        match self.provider.charge(request).await {
+        match self.provider.charge(ChargeRequest::from(attempt)).await {
             Ok(charge) => {
                 match settle(&self.pool, self.provider.as_ref(), attempt, &charge).await {
                     Ok(Settlement::AlreadySettled) => {}
@@ -86,7 +81,7 @@ impl Sweeper {
             }
             Err(ChargeError::Declined(message)) => {
                 tracing::info!(%message, "unresolved charge attempt was declined");
-                metrics::payment(crate::NAME, "declined");
+                metrics::payment("declined");
                 if let Err(e) =
                     repo::end_attempt(&self.pool, attempt.id, AttemptState::Declined).await
                 {

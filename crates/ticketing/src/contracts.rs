@@ -34,13 +34,10 @@ pub fn openapi(selection: &[&str]) -> anyhow::Result<OpenApi> {
         )
         .build();
     for name in selection {
-        let part = match *name {
-            "auth" => auth::openapi(),
-            "tickets" => tickets::openapi(),
-            "orders" => orders::openapi(),
-            "payments" => payments::openapi(),
-            _ => continue,
+        let Some(part) = crate::services::service(name).and_then(|s| s.openapi) else {
+            continue;
         };
+        let part = part();
         check_no_conflicting_schemas(&doc, &part)
             .with_context(|| format!("merging the {name} document"))?;
         doc.merge(part);

@@ -2,15 +2,14 @@
 //! on its own database `<base>_<service>` on one Postgres server, all on one NATS.
 
 pub mod contracts;
+pub mod services;
 
 use anyhow::Context as _;
 use common::config::{ConfigError, Overlay, Source};
 use common::dev_servers::DevServers;
 use common::server::ServicePart;
 
-/// Every service the launcher can run, in start order.
-/// `web` (the storefront, a client of the others' API) comes last.
-pub const SERVICES: &[&str] = &["auth", "tickets", "orders", "expiration", "payments", "web"];
+pub use services::{SERVICES, Service};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ticketing";
 /// The JWT key used when `JWT_KEY` is unset: for a laptop only, and the log says so.
@@ -20,23 +19,20 @@ pub const DEVELOPMENT_JWT_KEY: &str = "ticketing-local-development-key-do-not-us
 pub fn parse_selection(text: &str) -> Result<Vec<&'static str>, ConfigError> {
     let text = text.trim();
     if text.is_empty() || text == "all" {
-        return Ok(SERVICES.to_vec());
+        return Ok(services::names());
     }
     let mut selected = Vec::new();
     for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let known = SERVICES
-            .iter()
-            .find(|s| **s == name)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: "TICKETING_SERVICES",
-                value: text.to_owned(),
-                reason: format!(
-                    "unknown service {name:?}; known: all, {}",
-                    SERVICES.join(", ")
-                ),
-            })?;
-        if !selected.contains(known) {
-            selected.push(*known);
+        let known = services::service(name).ok_or_else(|| ConfigError::Invalid {
+            name: "TICKETING_SERVICES",
+            value: text.to_owned(),
+            reason: format!(
+                "unknown service {name:?}; known: all, {}",
+                services::names().join(", ")
+            ),
+        })?;
+        if !selected.contains(&known.name) {
+            selected.push(known.name);
         }
     }
     Ok(selected)
@@ -113,23 +109,15 @@ pub fn service_databases(
     let base = common::config::required(src, "DATABASE_URL")?;
     Ok(selection
         .iter()
-        .filter(|name| EVENTED.contains(name))
+        .filter(|name| services::service(name).is_some_and(|s| s.evented))
         .map(|name| ((*name).to_owned(), service_database_url(&base, name)))
         .collect())
 }
 
-/// The services that publish or consume events (and so may have dead letters).
-pub const EVENTED: &[&str] = &["tickets", "orders", "expiration", "payments"];
-
 async fn build_one(name: &str, src: &dyn Source) -> anyhow::Result<ServicePart> {
-    match name {
-        "auth" => auth::build(auth::Settings::from_source(src)?).await,
-        "tickets" => tickets::build(tickets::Settings::from_source(src)?).await,
-        "orders" => orders::build(orders::Settings::from_source(src)?).await,
-        "expiration" => expiration::build(expiration::Settings::from_source(src)?).await,
-        "payments" => payments::build(payments::Settings::from_source(src)?).await,
-        "web" => web::build(web::Settings::from_source(src)?).await,
-        other => anyhow::bail!("unknown service {other}"),
+    match services::service(name) {
+        Some(service) => (service.build)(src).await,
+        None => anyhow::bail!("unknown service {name}"),
     }
 }
 
@@ -155,8 +143,9 @@ mod tests {
 
     #[test]
     fn selections() {
-        assert_eq!(parse_selection("all").ok(), Some(SERVICES.to_vec()));
-        assert_eq!(parse_selection("").ok(), Some(SERVICES.to_vec()));
+        let all = vec!["auth", "tickets", "orders", "expiration", "payments", "web"];
+        assert_eq!(parse_selection("all").ok(), Some(all.clone()));
+        assert_eq!(parse_selection("").ok(), Some(all));
         assert_eq!(
             parse_selection(" orders, tickets,orders").ok(),
             Some(vec!["orders", "tickets"])

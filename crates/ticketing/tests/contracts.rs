@@ -46,12 +46,12 @@ fn parse_yaml(text: &str) -> Value {
 }
 
 fn openapi() -> Value {
-    serde_json::to_value(contracts::openapi(ticketing::SERVICES).unwrap()).unwrap()
+    serde_json::to_value(contracts::openapi(&ticketing::services::names()).unwrap()).unwrap()
 }
 
 #[test]
 fn openapi_document_matches_the_code() {
-    let doc = contracts::openapi(ticketing::SERVICES).unwrap();
+    let doc = contracts::openapi(&ticketing::services::names()).unwrap();
     let mut text = doc.to_pretty_json().unwrap();
     text.push('\n');
     check_committed("openapi.json", &text, parse_json);
@@ -180,7 +180,7 @@ fn only_the_selected_services_are_documented() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_launcher_serves_the_document() {
-    let part = contracts::docs_part(ticketing::SERVICES).unwrap();
+    let part = contracts::docs_part(&ticketing::services::names()).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let running = common::server::start(
         listener,
@@ -423,34 +423,19 @@ fn section<'a>(file: &str, text: &'a str, heading: &str) -> &'a str {
 /// `HostSettings`, runs against a recorder (as in `deploy_drift.rs`) holding only the required
 /// values, so every optional branch (Stripe, each rate limit) asks for its variables too.
 fn settings_the_code_reads() -> std::collections::BTreeSet<String> {
-    use common::config::{ConfigError, HostSettings, Recorder, Source};
+    use common::config::{HostSettings, Recorder};
     let recorder = Recorder::new([
         ("DATABASE_URL", "postgres://db/contract"),
         ("JWT_KEY", common::testing::TEST_JWT_KEY),
         ("STRIPE_KEY", "sk_test_contract"),
         ("API_BASE_URL", "http://127.0.0.1:3000"),
     ]);
-    type Reader = fn(&dyn Source) -> Result<(), ConfigError>;
-    let readers: [(&str, Reader); 7] = [
-        ("auth", |src| auth::Settings::from_source(src).map(drop)),
-        ("tickets", |src| {
-            tickets::Settings::from_source(src).map(drop)
-        }),
-        ("orders", |src| orders::Settings::from_source(src).map(drop)),
-        ("expiration", |src| {
-            expiration::Settings::from_source(src).map(drop)
-        }),
-        ("payments", |src| {
-            payments::Settings::from_source(src).map(drop)
-        }),
-        ("web", |src| web::Settings::from_source(src).map(drop)),
-        ("every process", |src| {
-            HostSettings::from_source(src, common::telemetry::LogFormat::Json).map(drop)
-        }),
-    ];
-    for (who, read) in readers {
-        read(&recorder).unwrap_or_else(|e| panic!("{who} cannot read its settings: {e}"));
+    for service in ticketing::SERVICES {
+        (service.settings)(&recorder)
+            .unwrap_or_else(|e| panic!("{} cannot read its settings: {e}", service.name));
     }
+    HostSettings::from_source(&recorder, common::telemetry::LogFormat::Json)
+        .unwrap_or_else(|e| panic!("a process cannot read its host settings: {e}"));
     recorder.asked()
 }
 

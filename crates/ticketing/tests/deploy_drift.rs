@@ -6,61 +6,16 @@
 //! `HostSettings::from_source`) runs against a `common::config::Recorder` holding the variables a
 //! deployment sets, and the recorder says what was asked. So a new setting without a default fails
 //! here until the deployments set it, and a variable a deployment sets that no code reads fails too.
-//! Adding a service is one row in [`SERVICES`].
+//! Every service comes from the one list, `ticketing::services::SERVICES`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::config::{ConfigError, HostSettings, Recorder, Source};
+use common::config::{HostSettings, Recorder};
 use common::telemetry::LogFormat;
 use serde_norway::Value;
-
-/// A deployed service: how it reads its settings and the path prefix the gateway and the Ingress
-/// route to it: its `/api` prefix (docs/contract.md#services), `/` for the storefront, none for a
-/// service without public routes.
-struct Service {
-    name: &'static str,
-    route: Option<&'static str>,
-    settings: fn(&dyn Source) -> Result<(), ConfigError>,
-}
-
-const SERVICES: &[Service] = &[
-    Service {
-        name: "auth",
-        route: Some(auth::API_PREFIX),
-        settings: |src| auth::Settings::from_source(src).map(drop),
-    },
-    Service {
-        name: "tickets",
-        route: Some(tickets::API_PREFIX),
-        settings: |src| tickets::Settings::from_source(src).map(drop),
-    },
-    Service {
-        name: "orders",
-        route: Some(orders::API_PREFIX),
-        settings: |src| orders::Settings::from_source(src).map(drop),
-    },
-    Service {
-        name: "expiration",
-        route: None,
-        settings: |src| expiration::Settings::from_source(src).map(drop),
-    },
-    Service {
-        name: "payments",
-        route: Some(payments::API_PREFIX),
-        settings: |src| payments::Settings::from_source(src).map(drop),
-    },
-    Service {
-        name: "web",
-        // Every path outside the /api prefixes (the longest prefix wins in both routers).
-        route: Some(WEB_ROUTE),
-        settings: |src| web::Settings::from_source(src).map(drop),
-    },
-];
-
-/// The storefront's catch-all prefix: it serves every path outside `/api`, `/healthz`, `/readyz`.
-const WEB_ROUTE: &str = "/";
+use ticketing::{SERVICES, Service};
 
 /// Set for every service although no `Settings` reads it: tracing's `EnvFilter` does.
 const READ_OUTSIDE_SETTINGS: &[&str] = &["RUST_LOG"];

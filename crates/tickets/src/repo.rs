@@ -38,6 +38,7 @@ impl From<TicketRow> for Ticket {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id, user_id = %user))]
 pub async fn insert(
     conn: &mut PgConnection,
     id: TicketId,
@@ -73,6 +74,7 @@ pub enum Listing<'a> {
 
 /// One page of a listing, oldest first, read in the cursor's direction (up to `limit + 1` rows:
 /// see `common::paging::Page::of`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page(
     pool: &PgPool,
     listing: Listing<'_>,
@@ -171,6 +173,7 @@ pub fn page_statement(listing: Listing<'_>, direction: Direction) -> &'static st
 }
 
 /// How many tickets on sale match `search`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_matching(pool: &PgPool, search: &Search) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM tickets
@@ -182,6 +185,7 @@ pub async fn count_matching(pool: &PgPool, search: &Search) -> Result<i64, sqlx:
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id))]
 pub async fn find(pool: &PgPool, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as!(
         TicketRow,
@@ -199,6 +203,7 @@ pub async fn find(pool: &PgPool, id: TicketId) -> Result<Option<Ticket>, sqlx::E
 
 /// Reads a ticket and locks it until the transaction ends: edits and reservation changes of one
 /// ticket are serialised.
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id))]
 pub async fn lock(conn: &mut PgConnection, id: TicketId) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as!(
         TicketRow,
@@ -215,6 +220,7 @@ pub async fn lock(conn: &mut PgConnection, id: TicketId) -> Result<Option<Ticket
     .map(|row| row.map(Ticket::from))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id))]
 pub async fn update_listing(
     conn: &mut PgConnection,
     id: TicketId,
@@ -237,6 +243,7 @@ pub async fn update_listing(
     .map(Ticket::from)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %id))]
 pub async fn set_holder(
     conn: &mut PgConnection,
     id: TicketId,
@@ -260,6 +267,7 @@ pub async fn set_holder(
 /// Records that an order was created (`active`, holding until `expires_at`) unless a newer state
 /// of it is already known; a cancellation recorded first keeps the order inactive but learns its
 /// hold's end.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order, ticket_id = %ticket))]
 pub async fn record_order_created(
     conn: &mut PgConnection,
     order: OrderId,
@@ -282,6 +290,7 @@ pub async fn record_order_created(
 }
 
 /// Records an order's cancellation, also when its creation has not been seen yet.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order, ticket_id = %ticket))]
 pub async fn record_order_cancelled(
     conn: &mut PgConnection,
     order: OrderId,
@@ -302,6 +311,7 @@ pub async fn record_order_cancelled(
 }
 
 /// Records that an order was paid; `false` when the order is not known here yet.
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
 pub async fn record_order_paid(pool: &PgPool, order: OrderId) -> Result<bool, sqlx::Error> {
     let result = sqlx::query!(
         "UPDATE ticket_orders SET paid = true WHERE order_id = $1",
@@ -312,6 +322,7 @@ pub async fn record_order_paid(pool: &PgPool, order: OrderId) -> Result<bool, sq
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(ticket_id = %ticket))]
 pub async fn active_orders(
     conn: &mut PgConnection,
     ticket: TicketId,

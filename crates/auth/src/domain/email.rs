@@ -70,6 +70,12 @@ impl Email {
         Ok(Self(email))
     }
 
+    /// An address read back from the users table, which holds only addresses [`Email::parse_new`]
+    /// accepted: it is not checked again.
+    pub fn from_stored(email: String) -> Self {
+        Self(email)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -7,13 +7,38 @@ mod signup;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use common::input::Sent;
 use common::openapi::{ErrorBody, SessionSchemes};
 use common::session::{Claims, session_cookie};
 use common::{ApiError, UserId};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::AppState;
+use std::net::IpAddr;
+
+use common::rate_limit::Limiter;
+use common::session::JwtKeys;
+use sqlx::PgPool;
+
+use crate::hashing::Hasher;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub pool: PgPool,
+    pub keys: JwtKeys,
+    pub hasher: Hasher,
+    pub cookie_secure: bool,
+    pub limits: Limits,
+}
+
+/// The throttles of sign-in and sign-up.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Keyed by the normalised email: a brute force on one account, from anywhere.
+    pub signin_per_account: Limiter<String>,
+    pub signin_per_address: Limiter<IpAddr>,
+    pub signup_per_address: Limiter<IpAddr>,
+}
 
 /// The service's OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -27,16 +52,34 @@ pub struct ApiDoc;
 
 /// The body of sign-up and sign-in. Sign-up wants a password of 4 to 20 characters, sign-in a
 /// non-empty one; every failing field is reported at once.
-#[derive(utoipa::ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the accepted body; handlers read it as JSON"
-)]
+// Both fields are required in the schema although serde lets them be absent: an absent one is
+// reported as a failing field (`SignUp::check`, `SignIn::check`), not as an unreadable body.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
-    #[schema(format = Email, example = "buyer@example.com")]
-    email: String,
-    #[schema(min_length = 1, max_length = 20, example = "secret")]
-    password: String,
+    #[serde(default)]
+    #[schema(
+        required = true,
+        value_type = String,
+        format = Email,
+        example = "buyer@example.com"
+    )]
+    pub email: Sent<String>,
+    #[serde(default)]
+    #[schema(
+        required = true,
+        value_type = String,
+        min_length = 1,
+        max_length = 20,
+        example = "secret"
+    )]
+    pub password: Sent<String>,
+}
+
+/// Neither field: the password must never reach a log, and the address is personal data.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").finish_non_exhaustive()
+    }
 }
 
 /// A signed-in user; `token` is the session for `Authorization: Bearer`.
@@ -80,7 +123,7 @@ impl From<Claims> for SessionClaims {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignedOut {}
 
-pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: State) {
     cfg.service(
         web::scope(crate::API_PREFIX)
             .app_data(web::Data::new(state.keys.clone()))
@@ -103,16 +146,10 @@ fn hashing_failed(e: crate::hashing::HashingError) -> ApiError {
     }
 }
 
-/// A string field of a JSON body; missing, null or not a string reads as empty, so it fails
-/// validation with the field's own message.
-fn text<'a>(body: &'a Value, field: &str) -> &'a str {
-    body.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// The answer to a successful sign-up or sign-in: a new session in the cookie, and the same token
 /// in the body for API clients that prefer `Authorization: Bearer`.
 fn signed_in(
-    state: &AppState,
+    state: &State,
     status: StatusCode,
     id: UserId,
     email: &str,

@@ -2,13 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use common::ApiError;
 use common::client_address::ClientAddress;
+use common::input::Body;
 use common::openapi::ErrorBody;
-use common::{ApiError, FieldError};
-use serde_json::Value;
 
-use crate::AppState;
-use crate::domain::{Email, Password};
+use super::State;
+use crate::domain::SignIn;
 use crate::repo;
 
 /// The one answer for an unknown email and a wrong password alike.
@@ -32,11 +32,12 @@ pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
 )]
 #[tracing::instrument(name = "signin", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signin(
-    state: web::Data<AppState>,
+    state: web::Data<State>,
     client: ClientAddress,
-    body: web::Json<Value>,
+    Body(body): Body<super::Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let (email, password) = validate(&body)?;
+    let SignIn { email, password } =
+        SignIn::check(body.email, body.password).map_err(ApiError::Validation)?;
     // Before any hashing: a refused guess costs nothing.
     state.limits.signin_per_address.check(&client.0)?;
     state
@@ -45,7 +46,7 @@ pub async fn signin(
         .check(&email.as_str().to_owned())?;
     let user = repo::find_by_email(&state.pool, &email).await?;
     let (id, stored) = match user {
-        Some(user) => (Some(user.id), Some(user.hash())),
+        Some(user) => (Some(user.id), Some(user.password_hash)),
         None => (None, None),
     };
     // An unknown email is verified against a dummy hash: both failures take the same time.
@@ -64,21 +65,5 @@ pub async fn signin(
             tracing::info!("sign-in refused");
             Err(ApiError::bad_request(INVALID_CREDENTIALS))
         }
-    }
-}
-
-fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
-    let email =
-        Email::parse(super::text(body, "email")).map_err(|e| FieldError::new("email", e.message()));
-    let password = Password::for_signin(super::text(body, "password"))
-        .map_err(|e| FieldError::new("password", e.message()));
-    match (email, password) {
-        (Ok(email), Ok(password)) => Ok((email, password)),
-        (email, password) => Err(ApiError::Validation(
-            [email.err(), password.err()]
-                .into_iter()
-                .flatten()
-                .collect(),
-        )),
     }
 }

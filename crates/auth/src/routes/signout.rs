@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::SignedOut;
 
-use crate::AppState;
+use super::State;
 
 /// Sign out: the session is refused by every service from now on, and the cookie cleared.
 #[utoipa::path(
@@ -24,10 +24,7 @@ use crate::AppState;
     )
 )]
 #[tracing::instrument(name = "signout", skip_all)]
-pub async fn signout(
-    state: web::Data<AppState>,
-    user: MaybeUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn signout(state: web::Data<State>, user: MaybeUser) -> Result<HttpResponse, ApiError> {
     if let Some(claims) = user.0
         && let Some(session) = claims.sid
     {

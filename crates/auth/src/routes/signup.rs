@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use common::client_address::ClientAddress;
 use common::error::on_constraint;
+use common::input::Body;
 use common::openapi::ErrorBody;
-use common::{ApiError, FieldError, UserId};
-use serde_json::Value;
+use common::{ApiError, UserId};
 
-use crate::AppState;
-use crate::domain::{Email, Password};
+use super::State;
+use crate::domain::SignUp;
 use crate::repo;
 
 pub const EMAIL_IN_USE: &str = "Email in use";
@@ -32,11 +32,12 @@ pub const EMAIL_IN_USE: &str = "Email in use";
 )]
 #[tracing::instrument(name = "signup", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn signup(
-    state: web::Data<AppState>,
+    state: web::Data<State>,
     client: ClientAddress,
-    body: web::Json<Value>,
+    Body(body): Body<super::Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let (email, password) = validate(&body)?;
+    let SignUp { email, password } =
+        SignUp::check(body.email, body.password).map_err(ApiError::Validation)?;
     state.limits.signup_per_address.check(&client.0)?;
     let hash = state
         .hasher
@@ -50,20 +51,4 @@ pub async fn signup(
     tracing::Span::current().record("user_id", tracing::field::display(id));
     tracing::info!("user signed up");
     super::signed_in(&state, StatusCode::CREATED, id, email.as_str())
-}
-
-fn validate(body: &Value) -> Result<(Email, Password), ApiError> {
-    let email = Email::parse_new(super::text(body, "email"))
-        .map_err(|e| FieldError::new("email", e.message()));
-    let password = Password::for_signup(super::text(body, "password"))
-        .map_err(|e| FieldError::new("password", e.message()));
-    match (email, password) {
-        (Ok(email), Ok(password)) => Ok((email, password)),
-        (email, password) => Err(ApiError::Validation(
-            [email.err(), password.err()]
-                .into_iter()
-                .flatten()
-                .collect(),
-        )),
-    }
 }

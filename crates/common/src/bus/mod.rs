@@ -4,6 +4,7 @@
 pub mod dead_letters;
 pub mod listener;
 pub mod outbox;
+pub mod version_order;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,7 @@ use async_nats::jetstream::{self, stream};
 pub use dead_letters::DeadLetters;
 pub use listener::{Listener, Outcome};
 pub use outbox::{OutboxRelay, enqueue};
+pub use version_order::VersionOrder;
 
 /// How long the stream remembers message ids to drop re-publishes of one event.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);

@@ -263,31 +263,71 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("finding a free port: {e}"))
 }
 
-/// A private `nats-server` with JetStream, for tests that stop and restart NATS.
+/// A private `nats-server` with JetStream on a free port and a temporary store, for tests and
+/// load scenarios that kill and restart NATS; [`NatsServer::cluster`] makes several with routes
+/// between them, one JetStream cluster.
 pub struct NatsServer {
     port: u16,
+    /// The server's name in a cluster (`-n`), empty alone.
+    pub name: String,
     store: PathBuf,
+    /// Cluster arguments: its route port and its peers' routes.
+    cluster: Vec<String>,
     child: Option<Child>,
 }
 
 impl NatsServer {
     pub fn start() -> Self {
-        let port = free_port();
-        let store = std::env::temp_dir().join(unique("nats"));
-        let mut server = Self {
-            port,
-            store,
-            child: None,
-        };
+        let mut server = Self::new(String::new(), Vec::new());
         server.resume();
         server
+    }
+
+    fn new(name: String, cluster: Vec<String>) -> Self {
+        Self {
+            port: free_port(),
+            name,
+            store: std::env::temp_dir().join(unique("nats")),
+            cluster,
+            child: None,
+        }
+    }
+
+    /// `size` servers forming one JetStream cluster, each routed to the others; returns once
+    /// every one accepts clients. They are named `node1`, `node2`, ...
+    pub fn cluster(size: usize) -> Vec<Self> {
+        let routes: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let mut nodes: Vec<Self> = routes
+            .iter()
+            .enumerate()
+            .map(|(i, route)| {
+                let peers: Vec<String> = routes
+                    .iter()
+                    .filter(|r| *r != route)
+                    .map(|r| format!("nats://127.0.0.1:{r}"))
+                    .collect();
+                let args = vec![
+                    "--cluster_name".to_owned(),
+                    "testing".to_owned(),
+                    "--cluster".to_owned(),
+                    format!("nats://127.0.0.1:{route}"),
+                    "--routes".to_owned(),
+                    peers.join(","),
+                ];
+                Self::new(format!("node{}", i + 1), args)
+            })
+            .collect();
+        for node in &mut nodes {
+            node.resume();
+        }
+        nodes
     }
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server (its stored streams survive for `resume`).
+    /// `kill -9` (its stored streams survive for `resume`).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -298,7 +338,8 @@ impl NatsServer {
     /// Starts the server again on the same port and store, and waits until it accepts.
     pub fn resume(&mut self) {
         let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .args([
                 "-a",
                 "127.0.0.1",
@@ -308,6 +349,11 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(&self.store)
+            .args(&self.cluster);
+        if !self.name.is_empty() {
+            command.args(["-n", &self.name]);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -320,7 +366,7 @@ impl NatsServer {
                 "nats-server did not start on port {}",
                 self.port
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }

@@ -13,6 +13,15 @@ pub const MAX_SLEEP: Duration = Duration::from_millis(250);
 /// another replica, which is about to fire them, so there is no point in spinning on them.
 pub const MIN_SLEEP: Duration = Duration::from_millis(10);
 
+/// What the sweeper decides its pause from, read in one statement so that both are by the
+/// database's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextDue {
+    /// The earliest pending expiration, if any.
+    pub next_due: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+}
+
 /// How long to sleep, seen at `now`, when the earliest pending expiration is `next_due`: until
 /// it is due (rounded up to the millisecond, so the wake-up is never early), at most
 /// [`MAX_SLEEP`]; zero when it is already due.

@@ -13,21 +13,18 @@ use sqlx::PgPool;
 
 use crate::sweeper::Wakeup;
 
-/// The durable consumers' service name (`expiration_order_created`, ...).
-pub const SERVICE: &str = crate::NAME;
-
 /// Every listener of the service.
 pub fn all(pool: &PgPool, wakeup: &Arc<Wakeup>) -> Vec<Listener> {
     let (p1, p2, p3) = (pool.clone(), pool.clone(), pool.clone());
     let wakeup = wakeup.clone();
     vec![
-        Listener::new(SERVICE, move |event| {
+        Listener::new(crate::NAME, move |event| {
             order_created::handle(p1.clone(), wakeup.clone(), event)
         }),
-        Listener::new(SERVICE, move |event| {
+        Listener::new(crate::NAME, move |event| {
             order_cancelled::handle(p2.clone(), event)
         }),
-        Listener::new(SERVICE, move |event| {
+        Listener::new(crate::NAME, move |event| {
             payment_created::handle(p3.clone(), event)
         }),
     ]

@@ -62,7 +62,7 @@ pub async fn spawn() -> TestApp {
 /// A migrated database of the service with nothing running on it, for calling handlers directly.
 pub async fn database() -> (TestDb, PgPool) {
     let db = TestDb::new();
-    let pool = expiration::prepare_database(&database_settings(&db))
+    let pool = expiration::database(&database_settings(&db))
         .await
         .expect("preparing the database");
     (db, pool)

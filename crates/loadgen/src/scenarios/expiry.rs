@@ -12,16 +12,16 @@ use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::Latencies;
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let count = options.number("orders", 1000, 20)? as usize;
-    let hold = options.number("hold", 3, 2)? as u32;
+pub async fn run(options: &Options, args: crate::cli::Expiry) -> anyhow::Result<Report> {
+    let count = options.or(args.orders, 1000, 20);
+    let hold = options.or(args.hold, 3, 2);
     let mut report = Report::new("expiry");
     let system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: hold,
             nats: Nats::Shared,
             one_by_one: false,

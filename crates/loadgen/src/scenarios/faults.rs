@@ -14,18 +14,18 @@ use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, Outcome, wait_replicated};
 use crate::report::Report;
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
 pub(super) type Log = Arc<Mutex<Vec<(Instant, bool, Outcome)>>>;
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let rate = options.number("rate", 100, 20)? as f64;
-    let phase = Duration::from_secs(options.number("phase", 3, 1)?);
+pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<Report> {
+    let rate = options.or(args.rate, 100, 20) as f64;
+    let phase = Duration::from_secs(options.or(args.phase, 3, 1));
     let mut report = Report::new("faults");
     let mut system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: 900,
             nats: Nats::Private,
             one_by_one: false,
@@ -58,9 +58,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
                     .nats
                     .as_mut()
                     .ok_or_else(|| anyhow::anyhow!("no private NATS"))?;
-                nats.kill().await;
+                tokio::task::block_in_place(|| nats.stop());
                 tokio::time::sleep(phase).await;
-                nats.resume().await?;
+                tokio::task::block_in_place(|| nats.resume());
                 began.elapsed()
             }
             service => {

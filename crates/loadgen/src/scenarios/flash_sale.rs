@@ -13,17 +13,17 @@ use crate::cli::Options;
 use crate::http::{Client, Outcome, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let ticket_count = options.number("tickets", 1000, 20)? as usize;
-    let buyers = options.number("buyers", 10_000, 200)? as usize;
-    let concurrency = options.number("concurrency", 64, 16)? as usize;
+pub async fn run(options: &Options, args: crate::cli::FlashSale) -> anyhow::Result<Report> {
+    let ticket_count = options.or(args.tickets, 1000, 20);
+    let buyers = options.or(args.buyers, 10_000, 200);
+    let concurrency = options.or(args.concurrency, 64, 16);
     let mut report = Report::new("flash-sale");
     let system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: false,

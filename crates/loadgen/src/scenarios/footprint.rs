@@ -10,16 +10,16 @@ use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
-use crate::system::{ALL, Config, Nats, System};
+use crate::system::{Config, Nats, System, all};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let tickets = options.number("tickets", 2000, 40)? as usize;
-    let buyers = options.number("buyers", 32, 8)? as usize;
+pub async fn run(options: &Options, args: crate::cli::Footprint) -> anyhow::Result<Report> {
+    let tickets = options.or(args.tickets, 2000, 40);
+    let buyers = options.or(args.buyers, 32, 8);
     let mut report = Report::new("footprint");
     let mut system = System::start(
         options,
         Config {
-            services: ALL,
+            services: all(),
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: true,
@@ -29,10 +29,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let mut startup = serde_json::Map::new();
     let mut idle = serde_json::Map::new();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    for service in ALL {
-        idle.insert((*service).into(), system.rss_kib(service).into());
+    for service in all() {
+        idle.insert(service.into(), system.rss_kib(service).into());
     }
-    for service in ALL {
+    for service in all() {
         let fresh = system.first_ready.get(service).copied().unwrap_or_default();
         let warm = system.restart(service).await?;
         report.row(
@@ -45,12 +45,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             "≤ 1000 ms after migrations",
         );
         startup.insert(
-            (*service).into(),
+            service.into(),
             json!({"fresh_ms": fresh.as_millis() as u64, "migrated_ms": warm.as_millis() as u64}),
         );
     }
-    for service in ALL {
-        let kib = idle.get(*service).and_then(|v| v.as_u64());
+    for service in all() {
+        let kib = idle.get(service).and_then(|v| v.as_u64());
         report.row(
             &format!("RSS {service}, idle after start"),
             mib(kib),

@@ -83,15 +83,15 @@ const SEARCH: &str = "tacuba";
 /// How many visits each visitor makes in the concurrent phase.
 const VISITS: usize = 10;
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let listings = options.number("listings", 100_000, 2_000)? as usize;
-    let samples = options.number("samples", 200, 20)? as usize;
-    let visitors = options.number("visitors", 200, 20)? as usize;
+pub async fn run(options: &Options, args: crate::cli::Marketplace) -> anyhow::Result<Report> {
+    let listings = options.or(args.listings, 100_000, 2_000);
+    let samples = options.or(args.samples, 200, 20);
+    let visitors = options.or(args.visitors, 200, 20);
     let mut report = Report::new("marketplace");
     let system = System::start(
         options,
         Config {
-            services: &["tickets", STOREFRONT],
+            services: vec!["tickets", STOREFRONT],
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: false,

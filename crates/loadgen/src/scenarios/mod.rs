@@ -15,33 +15,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::cli::{Options, SCENARIOS};
+use crate::cli::{Options, Scenario};
 use crate::http::{Client, Outcome};
 use crate::report::Report;
 
-/// Runs the chosen scenario (or all of them); `Ok(false)` when an invariant was violated.
-pub async fn run(options: Options) -> anyhow::Result<bool> {
-    let chosen: Vec<&str> = if options.scenario == "all" {
-        SCENARIOS.to_vec()
-    } else {
-        vec![options.scenario.as_str()]
-    };
+/// Runs the scenarios in turn; `Ok(false)` when an invariant was violated.
+pub async fn run(options: Options, chosen: Vec<Scenario>) -> anyhow::Result<bool> {
     let mut all_ok = true;
     let mut summary = String::new();
-    for scenario in chosen {
+    for chosen in chosen {
+        let scenario = chosen.name();
         let started = Instant::now();
         eprintln!("loadgen: {scenario}...");
-        let report = match scenario {
-            "order-rush" => order_rush::run(&options).await?,
-            "replication-lag" => replication_lag::run(&options).await?,
-            "flash-sale" => flash_sale::run(&options).await?,
-            "expiry" => expiry::run(&options).await?,
-            "faults" => faults::run(&options).await?,
-            "nats-cluster" => nats_cluster::run(&options).await?,
-            "footprint" => footprint::run(&options).await?,
-            "sign-in-storm" => sign_in_storm::run(&options).await?,
-            "marketplace" => marketplace::run(&options).await?,
-            other => anyhow::bail!("unknown scenario {other}"),
+        let report = match chosen {
+            Scenario::OrderRush(args) => order_rush::run(&options, args).await?,
+            Scenario::ReplicationLag(args) => replication_lag::run(&options, args).await?,
+            Scenario::FlashSale(args) => flash_sale::run(&options, args).await?,
+            Scenario::Expiry(args) => expiry::run(&options, args).await?,
+            Scenario::Faults(args) => faults::run(&options, args).await?,
+            Scenario::NatsCluster(args) => nats_cluster::run(&options, args).await?,
+            Scenario::Footprint(args) => footprint::run(&options, args).await?,
+            Scenario::SignInStorm(args) => sign_in_storm::run(&options, args).await?,
+            Scenario::Marketplace(args) => marketplace::run(&options, args).await?,
         };
         let path = crate::system::out_file(&options, scenario);
         report.write(&path)?;

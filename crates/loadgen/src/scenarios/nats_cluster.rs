@@ -16,16 +16,16 @@ use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let rate = options.number("rate", 100, 20)? as f64;
-    let phase = Duration::from_secs(options.number("phase", 3, 1)?);
+pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<Report> {
+    let rate = options.or(args.rate, 100, 20) as f64;
+    let phase = Duration::from_secs(options.or(args.phase, 3, 1));
     let mut report = Report::new("nats-cluster");
     let mut system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: 900,
             nats: Nats::Cluster,
             one_by_one: false,
@@ -70,7 +70,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         .position(|node| node.name == replicas.leader)
         .ok_or_else(|| anyhow::anyhow!("the leader {} is not one of ours", replicas.leader))?;
     let killed_at = Instant::now();
-    system.cluster[leader].kill().await;
+    tokio::task::block_in_place(|| system.cluster[leader].stop());
     // The load goes on with two servers of three; then every order placed so far must have
     // reached tickets and payments.
     tokio::time::sleep(phase).await;
@@ -102,7 +102,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
 
     tokio::time::sleep(phase).await;
     let restarted_at = Instant::now();
-    system.cluster[leader].resume().await?;
+    tokio::task::block_in_place(|| system.cluster[leader].resume());
     let caught_up = wait_current(&bus, Duration::from_secs(60)).await;
     report.row(
         &format!("{} restarted", replicas.leader),

@@ -10,18 +10,18 @@ use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let tickets = options.number("tickets", 3000, 60)? as usize;
-    let buyers = options.number("buyers", 32, 8)? as usize;
-    let paced_seconds = options.number("paced-seconds", 3, 1)?;
-    let pgbench_seconds = options.number("pgbench-seconds", 5, 1)?;
+pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Result<Report> {
+    let tickets = options.or(args.tickets, 3000, 60);
+    let buyers = options.or(args.buyers, 32, 8);
+    let paced_seconds = options.or(args.paced_seconds, 3, 1);
+    let pgbench_seconds = options.or(args.pgbench_seconds, 5, 1);
     let mut report = Report::new("order-rush");
     let system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: false,

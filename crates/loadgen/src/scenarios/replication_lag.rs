@@ -13,17 +13,17 @@ use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
-use crate::system::{CORE, Config, Nats, System};
+use crate::system::{Config, Nats, System, core};
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let rate = options.number("rate", 500, 50)? as f64;
-    let seconds = options.number("seconds", 3, 1)? as f64;
-    let ticket_count = options.number("tickets", 100, 10)? as usize;
+pub async fn run(options: &Options, args: crate::cli::ReplicationLag) -> anyhow::Result<Report> {
+    let rate = options.or(args.rate, 500, 50) as f64;
+    let seconds = options.or(args.seconds, 3, 1) as f64;
+    let ticket_count = options.or(args.tickets, 100, 10);
     let mut report = Report::new("replication-lag");
     let system = System::start(
         options,
         Config {
-            services: CORE,
+            services: core(),
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: false,

@@ -25,13 +25,13 @@ struct Wave {
     refused_slowest: Duration,
 }
 
-pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let seconds = options.number("seconds", 10, 1)?;
+pub async fn run(options: &Options, args: crate::cli::SignInStorm) -> anyhow::Result<Report> {
+    let seconds = options.or(args.seconds, 10, 1);
     let mut report = Report::new("sign-in-storm");
     let system = System::start(
         options,
         Config {
-            services: &["auth"],
+            services: vec!["auth"],
             hold_seconds: 900,
             nats: Nats::Shared,
             one_by_one: true,
@@ -113,7 +113,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         "no 5xx other than 503, no dropped connection",
     );
 
-    let samples = options.number("timing-samples", 40, 5)? as usize;
+    let samples = options.or(args.timing_samples, 40, 5);
     let unknown = timed(
         &http,
         &signin,

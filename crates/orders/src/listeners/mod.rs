@@ -8,15 +8,15 @@ pub mod ticket_updated;
 use common::bus::Listener;
 use sqlx::PgPool;
 
-pub const SERVICE: &str = "orders";
-
 pub fn all(pool: &PgPool) -> Vec<Listener> {
     let p = || pool.clone();
     let (a, b, c, d) = (p(), p(), p(), p());
     vec![
-        Listener::new(SERVICE, move |e| ticket_created::handle(a.clone(), e)),
-        Listener::new(SERVICE, move |e| ticket_updated::handle(b.clone(), e)),
-        Listener::new(SERVICE, move |e| expiration_complete::handle(c.clone(), e)),
-        Listener::new(SERVICE, move |e| payment_created::handle(d.clone(), e)),
+        Listener::new(crate::NAME, move |e| ticket_created::handle(a.clone(), e)),
+        Listener::new(crate::NAME, move |e| ticket_updated::handle(b.clone(), e)),
+        Listener::new(crate::NAME, move |e| {
+            expiration_complete::handle(c.clone(), e)
+        }),
+        Listener::new(crate::NAME, move |e| payment_created::handle(d.clone(), e)),
     ]
 }

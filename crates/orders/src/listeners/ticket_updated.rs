@@ -4,7 +4,7 @@
 //! (payments refunds it if it was paid), so no buyer pays a price other than the one shown and no
 //! seller sells at a price other than the one listed.
 
-use common::bus::Outcome;
+use common::bus::{Outcome, VersionOrder};
 use common::events::TicketUpdated;
 use sqlx::PgPool;
 
@@ -23,10 +23,6 @@ pub async fn handle(pool: PgPool, event: TicketUpdated) -> anyhow::Result<Outcom
         tx.commit().await?;
         return Ok(Outcome::Ack);
     }
-    match repo::ticket_version(&mut tx, event.id).await? {
-        // Already applied, or older than what we have: drop it.
-        Some(stored) if stored >= event.version => Ok(Outcome::Ack),
-        // A gap (or the ticket's creation has not arrived yet): wait for it.
-        _ => Ok(Outcome::Retry),
-    }
+    let stored = repo::ticket_version(&mut tx, event.id).await?;
+    Ok(VersionOrder::of(stored, event.version).unapplied())
 }

@@ -26,10 +26,10 @@ pub fn refund_key(charge_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use common::input::Sent;
 
     fn token(text: &str) -> CardToken {
-        CardToken::parse(Some(&json!(text))).unwrap_or_else(|| unreachable!())
+        CardToken::try_from(Sent::Valid(text.to_owned())).unwrap_or_else(|_| unreachable!())
     }
 
     #[test]

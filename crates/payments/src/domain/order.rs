@@ -64,28 +64,6 @@ impl ReplicaOrder {
     }
 }
 
-/// How a version-carrying update relates to the stored replica (docs/contract.md#delivery-rules,
-/// rule 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionCheck {
-    /// Exactly the next version: apply it.
-    Apply,
-    /// A gap: an earlier update is still missing, redeliver later.
-    Future,
-    /// Already applied (or older): acknowledge and drop.
-    Past,
-}
-
-pub fn check_version(stored: i64, incoming: i64) -> VersionCheck {
-    if incoming <= stored {
-        VersionCheck::Past
-    } else if incoming == stored + 1 {
-        VersionCheck::Apply
-    } else {
-        VersionCheck::Future
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,14 +154,6 @@ mod tests {
         for (name, order, payer, paid, expected) in cases {
             assert_eq!(order.check_payable(payer, paid, now), expected, "{name}");
         }
-    }
-
-    #[test]
-    fn versions_apply_only_in_order() {
-        assert_eq!(check_version(0, 1), VersionCheck::Apply);
-        assert_eq!(check_version(0, 2), VersionCheck::Future);
-        assert_eq!(check_version(1, 1), VersionCheck::Past);
-        assert_eq!(check_version(3, 1), VersionCheck::Past);
     }
 
     #[test]

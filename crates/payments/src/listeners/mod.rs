@@ -4,5 +4,16 @@
 pub mod order_cancelled;
 pub mod order_created;
 
-/// The durable consumer prefix of this service.
-pub const SERVICE: &str = crate::NAME;
+use std::sync::Arc;
+
+use common::bus::Listener;
+use sqlx::PgPool;
+
+use crate::provider::PaymentProvider;
+
+pub fn all(pool: &PgPool, provider: Arc<dyn PaymentProvider>) -> Vec<Listener> {
+    vec![
+        order_created::listener(pool.clone()),
+        order_cancelled::listener(pool.clone(), provider),
+    ]
+}

@@ -5,16 +5,16 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use common::bus::{Listener, Outcome, enqueue};
-use common::events::{OrderCancelled, PaymentRefunded};
+use common::bus::{Listener, Outcome, VersionOrder, enqueue};
+use common::events::OrderCancelled;
 use sqlx::PgPool;
 
-use crate::domain::{VersionCheck, check_version, idempotency};
+use crate::domain::idempotency;
 use crate::provider::PaymentProvider;
 use crate::repo;
 
 pub fn listener(pool: PgPool, provider: Arc<dyn PaymentProvider>) -> Listener {
-    Listener::new::<OrderCancelled, _, _>(super::SERVICE, move |event| {
+    Listener::new::<OrderCancelled, _, _>(crate::NAME, move |event| {
         handle(pool.clone(), provider.clone(), event)
     })
 }
@@ -34,19 +34,14 @@ pub async fn handle(
         tracing::debug!("order not known yet; will retry");
         return Ok(Outcome::Retry);
     };
-    match check_version(order.version, event.version) {
-        VersionCheck::Past => {
-            tracing::debug!(
-                stored = order.version,
-                "cancellation already applied; dropped"
-            );
-            return Ok(Outcome::Ack);
-        }
-        VersionCheck::Future => {
-            tracing::debug!(stored = order.version, "version gap; will retry");
-            return Ok(Outcome::Retry);
-        }
-        VersionCheck::Apply => {}
+    let order_of = VersionOrder::of(Some(order.version), event.version);
+    if order_of != VersionOrder::Next {
+        tracing::debug!(
+            stored = order.version,
+            ?order_of,
+            "not the next version; not applied"
+        );
+        return Ok(order_of.unapplied());
     }
     let kept = repo::lock_succeeded_payments(&mut *tx, order.id)
         .await
@@ -64,16 +59,9 @@ pub async fn handle(
         repo::mark_refunded(&mut *tx, payment.id)
             .await
             .context("marking the payment refunded")?;
-        enqueue(
-            &mut tx,
-            &PaymentRefunded {
-                id: payment.id,
-                order_id: order.id,
-                stripe_id: payment.stripe_id.clone(),
-            },
-        )
-        .await
-        .context("enqueueing payment.refunded")?;
+        enqueue(&mut tx, &payment.refunded_event())
+            .await
+            .context("enqueueing payment.refunded")?;
         tracing::info!(payment_id = %payment.id, stripe_id = %payment.stripe_id, "refunded the payment of a cancelled order");
     }
     repo::cancel_order(&mut *tx, order.id, event.version)
@@ -81,7 +69,7 @@ pub async fn handle(
         .context("cancelling the replica order")?;
     tx.commit().await.context("committing the cancellation")?;
     for _ in 0..refunds {
-        common::metrics::refund(crate::NAME);
+        crate::metrics::refund();
     }
     Ok(Outcome::Ack)
 }

@@ -9,7 +9,7 @@ use crate::domain::ReplicaOrder;
 use crate::repo;
 
 pub fn listener(pool: PgPool) -> Listener {
-    Listener::new::<OrderCreated, _, _>(super::SERVICE, move |event| handle(pool.clone(), event))
+    Listener::new::<OrderCreated, _, _>(crate::NAME, move |event| handle(pool.clone(), event))
 }
 
 #[tracing::instrument(skip_all, fields(order_id = %event.id, version = event.version))]

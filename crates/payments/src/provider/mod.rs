@@ -10,6 +10,7 @@ pub use fake::FakeProvider;
 pub use stripe::StripeProvider;
 
 use crate::config::ProviderSettings;
+use crate::domain::Attempt;
 
 /// The only currency charged.
 pub const CURRENCY: &str = "usd";
@@ -21,6 +22,17 @@ pub struct ChargeRequest {
     pub source: String,
     /// The same key for a retried request, so the provider charges at most once.
     pub idempotency_key: String,
+}
+
+impl From<&Attempt> for ChargeRequest {
+    /// The call an attempt stands for: repeated, it carries exactly the parameters of the first.
+    fn from(attempt: &Attempt) -> Self {
+        Self {
+            amount_cents: attempt.amount_cents,
+            source: attempt.source.clone(),
+            idempotency_key: attempt.idempotency_key.clone(),
+        }
+    }
 }
 
 /// A charge the provider made.

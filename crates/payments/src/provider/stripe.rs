@@ -120,7 +120,7 @@ impl PaymentProvider for StripeProvider {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(charge_id))]
+    #[tracing::instrument(skip_all, fields(charge_id = %charge_id))]
     async fn refund(&self, charge_id: &str, idempotency_key: &str) -> anyhow::Result<()> {
         let response = self
             .post("/v1/refunds", &[("charge", charge_id)], idempotency_key)

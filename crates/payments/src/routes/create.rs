@@ -5,20 +5,20 @@
 //! (`crate::settle`), so no charge is ever left unrecorded: a crash in between is resolved by the
 //! sweeper (`crate::sweeper`).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use common::ApiError;
-use common::metrics;
+use common::input::Body;
 use common::openapi::ErrorBody;
 use common::session::CurrentUser;
-use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::AppState;
+use super::State;
 use crate::domain::order::{ALREADY_PAID, EXPIRED};
-use crate::domain::{AttemptState, PaymentRequest, Refusal, idempotency};
+use crate::domain::{AttemptState, PaymentInput, Refusal, idempotency};
 use crate::provider::{ChargeError, ChargeRequest};
-use crate::repo;
 use crate::settle::{SettleError, Settlement, settle};
+use crate::{metrics, repo};
 
 /// Charge the caller's order through the payment provider; emits payment.created.
 #[utoipa::path(
@@ -43,12 +43,12 @@ use crate::settle::{SettleError, Settlement, settle};
 #[tracing::instrument(skip_all, fields(user_id = %user.id(), order_id = tracing::field::Empty))]
 pub async fn create(
     user: CurrentUser,
-    state: web::Data<AppState>,
-    body: web::Json<Value>,
+    state: web::Data<State>,
+    Body(body): Body<super::PaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = PaymentRequest::parse(&body).map_err(ApiError::Validation)?;
-    tracing::Span::current().record("order_id", tracing::field::display(request.order_id));
-    let order = repo::find_order(&state.pool, request.order_id)
+    let input = PaymentInput::check(body.token, body.order_id).map_err(ApiError::Validation)?;
+    tracing::Span::current().record("order_id", tracing::field::display(input.order_id));
+    let order = repo::find_order(&state.pool, input.order_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let paid = repo::succeeded_payment(&state.pool, order.id)
@@ -64,37 +64,30 @@ pub async fn create(
         &state.pool,
         order.id,
         order.price.cents(),
-        request.token.as_str(),
-        &idempotency::charge_key(order.id, &request.token),
+        input.token.as_str(),
+        &idempotency::charge_key(order.id, &input.token),
     )
     .await?;
-    let charge = state
-        .provider
-        .charge(ChargeRequest {
-            amount_cents: attempt.amount_cents,
-            source: attempt.source.clone(),
-            idempotency_key: attempt.idempotency_key.clone(),
-        })
-        .await;
+    let charge = state.provider.charge(ChargeRequest::from(&attempt)).await;
     let charge = match charge {
         Ok(charge) => charge,
         Err(ChargeError::Declined(message)) => {
-            metrics::payment(crate::NAME, "declined");
+            metrics::payment("declined");
             repo::end_attempt(&state.pool, attempt.id, AttemptState::Declined).await?;
-            return Err(ApiError::PaymentDeclined(message));
+            return Err(ApiError::with_status(StatusCode::PAYMENT_REQUIRED, message));
         }
         Err(ChargeError::Unavailable(e)) => {
             // Whether the card was charged is unknown: the attempt stays charging and the
             // sweeper repeats the call with the same key.
-            metrics::payment(crate::NAME, "provider_error");
-            return Err(ApiError::ProviderUnavailable(e));
+            metrics::payment("provider_error");
+            return Err(provider_unavailable(e));
         }
     };
 
     let settled = settle(&state.pool, state.provider.as_ref(), &attempt, &charge)
         .await
         .map_err(|e| match e {
-            SettleError::Refund { source, .. } => ApiError::ProviderUnavailable(source),
+            SettleError::Refund { source, .. } => provider_unavailable(source),
             SettleError::Database(e) => e.into(),
         })?;
     match settled {
@@ -113,4 +106,9 @@ fn refused(refusal: Refusal) -> ApiError {
         Some(message) => ApiError::bad_request(message),
         None => ApiError::NotAuthorized,
     }
+}
+
+/// The provider unreachable, timing out or failing: a 502 whose cause goes to the log.
+fn provider_unavailable(cause: anyhow::Error) -> ApiError {
+    ApiError::with_status(StatusCode::BAD_GATEWAY, "Payment provider unavailable").caused_by(cause)
 }

@@ -2,13 +2,24 @@
 
 mod create;
 
+use std::sync::Arc;
+
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use common::input::Sent;
 use common::openapi::{ErrorBody, SessionSchemes};
 use common::rate_limit::{self, WritesPerUser};
 use common::session::JwtKeys;
+use sqlx::PgPool;
 
-use crate::AppState;
+use crate::provider::PaymentProvider;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct State {
+    pub pool: PgPool,
+    pub provider: Arc<dyn PaymentProvider>,
+}
 
 /// The service's OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -21,17 +32,18 @@ use crate::AppState;
 pub struct ApiDoc;
 
 /// The body of `POST /api/payments`.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "camelCase")]
-#[expect(
-    dead_code,
-    reason = "documents the accepted body; the handler reads it as JSON"
-)]
+// Read leniently (`Sent`) and checked by `PaymentInput::check`, so every failing field is
+// reported at once; `required` keeps the schema saying what the check demands.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
     /// The card token from the provider (`tok_visa` with the fake provider).
-    #[schema(min_length = 1, example = "tok_visa")]
-    token: String,
-    order_id: common::OrderId,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, example = "tok_visa")]
+    pub token: Sent<String>,
+    #[serde(default)]
+    #[schema(value_type = common::OrderId, required = true)]
+    pub order_id: Sent<String>,
 }
 
 /// A recorded payment.
@@ -40,12 +52,7 @@ pub struct Payment {
     pub id: common::PaymentId,
 }
 
-pub fn configure(
-    cfg: &mut web::ServiceConfig,
-    state: AppState,
-    keys: JwtKeys,
-    writes: WritesPerUser,
-) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, keys: JwtKeys, writes: WritesPerUser) {
     cfg.service(
         web::scope(crate::API_PREFIX)
             .wrap(from_fn(move |req, next| {

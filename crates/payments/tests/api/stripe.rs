@@ -1,6 +1,7 @@
 //! The Stripe client against a local mock of Stripe's API: never the real Stripe.
 
 use common::OrderId;
+use common::input::Sent;
 use common::testing::{expect_status, free_port};
 use payments::domain::CardToken;
 use payments::domain::idempotency::charge_key;
@@ -166,5 +167,5 @@ async fn the_app_retries_with_the_same_key_and_a_new_card_gets_a_new_key() {
 }
 
 fn card(token: &str) -> CardToken {
-    CardToken::parse(Some(&json!(token))).expect("card token")
+    CardToken::try_from(Sent::Valid(token.to_owned())).expect("card token")
 }

@@ -14,7 +14,7 @@ use crate::stack::{Stack, World};
 /// The whole system, as `cargo run` serves it, on a free port.
 pub async fn launch(extra: &[(&str, &str)]) -> Stack {
     let world = World::new(common::testing::nats_url());
-    Stack::start(&world, ticketing::SERVICES, extra).await
+    Stack::start(&world, &ticketing::services::names(), extra).await
 }
 
 /// A running chromedriver, stopped on drop.

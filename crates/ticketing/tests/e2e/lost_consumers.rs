@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Stack, World, seller_and_buyer};
 
-const ALL: &[&str] = &["tickets", "orders", "expiration", "payments"];
+/// Every service with listeners.
+fn all() -> Vec<&'static str> {
+    ticketing::services::evented()
+}
 /// tickets 3, orders 4, expiration 3, payments 2.
 const DURABLE_CONSUMERS: usize = 12;
 
@@ -42,7 +45,7 @@ async fn all_consuming(stack: &Stack) -> Option<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_the_stream_or_a_consumer_under_load_is_survived() {
     let world = World::new(nats_url());
-    let stack = Stack::start(&world, ALL, &[("MAX_HOLDS_PER_BUYER", "off")]).await;
+    let stack = Stack::start(&world, &all(), &[("MAX_HOLDS_PER_BUYER", "off")]).await;
     let bus = Bus::connect(
         &world.nats_url,
         Namespace::parse(&world.namespace).expect("ns"),
@@ -99,7 +102,7 @@ async fn deleting_the_stream_or_a_consumer_under_load_is_survived() {
     };
     let durable: Vec<&String> = names
         .iter()
-        .filter(|n| ALL.iter().any(|s| n.starts_with(&format!("{s}_"))))
+        .filter(|n| all().iter().any(|s| n.starts_with(&format!("{s}_"))))
         .collect();
     assert_eq!(durable.len(), DURABLE_CONSUMERS, "{names:?}");
     let stream = bus.ensure_stream().await.expect("stream");

@@ -10,7 +10,10 @@ use sqlx::PgPool;
 
 use crate::helpers::{Stack, World, seller_and_buyer};
 
-const ALL: &[&str] = &["tickets", "orders", "expiration", "payments"];
+/// Every evented service.
+fn all() -> Vec<&'static str> {
+    ticketing::services::evented()
+}
 const ROUNDS: usize = 24;
 
 fn uuid_of(value: &Value) -> uuid::Uuid {
@@ -52,7 +55,7 @@ async fn kept_charge(payments_db: &PgPool, order: uuid::Uuid) -> Option<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seller_edit_racing_an_order_never_charges_another_price_than_shown() {
     let world = World::new(nats_url());
-    let stack = Stack::start(&world, ALL, &[]).await;
+    let stack = Stack::start(&world, &all(), &[]).await;
     let (orders_db, payments_db) = (world.pool("orders").await, world.pool("payments").await);
     let mut paid = 0;
     let mut cancelled = 0;

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Stack, World, seller_and_buyer};
 
-const ALL: &[&str] = &["auth", "tickets", "orders", "expiration", "payments"];
+/// Every service that owns a database.
+fn all() -> Vec<&'static str> {
+    ticketing::services::with_database()
+}
 
 async fn status_of(stack: &Stack, token: &str, order: &Value) -> String {
     stack.order(token, order).await["status"]
@@ -25,7 +28,7 @@ async fn wait_for_status(stack: &Stack, token: &str, order: &Value, wanted: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_completes_and_the_ticket_stays_sold() {
-    let stack = Stack::start(&World::new(nats_url()), ALL, &[]).await;
+    let stack = Stack::start(&World::new(nats_url()), &all(), &[]).await;
     let (seller, buyer) = seller_and_buyer();
     let ticket = stack.list_ticket(&seller, "concert", json!(20)).await;
     let order = stack.order_when_replicated(&buyer, &ticket).await;
@@ -61,7 +64,7 @@ async fn a_paid_order_completes_and_the_ticket_stays_sold() {
 async fn an_unpaid_order_expires_and_the_ticket_goes_back_on_sale() {
     let stack = Stack::start(
         &World::new(nats_url()),
-        ALL,
+        &all(),
         &[("ORDER_EXPIRATION_SECONDS", "2")],
     )
     .await;
@@ -126,7 +129,7 @@ async fn a_pending_expiration_survives_a_restart_of_the_expiration_service() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_leaves_the_order_payable() {
     let world = World::new(nats_url());
-    let stack = Stack::start(&world, ALL, &[]).await;
+    let stack = Stack::start(&world, &all(), &[]).await;
     let (seller, buyer) = seller_and_buyer();
     let ticket = stack.list_ticket(&seller, "concert", json!(20)).await;
     let order = stack.order_when_replicated(&buyer, &ticket).await;
@@ -161,7 +164,7 @@ async fn a_payment_racing_its_expiration_is_never_kept_for_a_cancelled_order() {
     // One buyer holds six orders at once: above the default cap.
     let stack = Stack::start(
         &world,
-        ALL,
+        &all(),
         &[
             ("ORDER_EXPIRATION_SECONDS", "2"),
             ("MAX_HOLDS_PER_BUYER", "6"),

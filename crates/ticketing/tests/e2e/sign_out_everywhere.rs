@@ -11,12 +11,7 @@ use crate::helpers::{Stack, World};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_out_token_is_refused_everywhere_within_a_second() {
     let world = World::new(nats_url());
-    let stack = Stack::start(
-        &world,
-        &["auth", "tickets", "orders", "expiration", "payments"],
-        &[],
-    )
-    .await;
+    let stack = Stack::start(&world, &ticketing::services::with_database(), &[]).await;
     // A second replica of tickets, in its own process as far as sessions go.
     let replica = Stack::start_on_existing(&world, &["tickets"], &[]).await;
     let signed_up = expect_status(

@@ -9,15 +9,17 @@ mod reservation;
 use common::bus::Listener;
 use sqlx::PgPool;
 
-pub const SERVICE: &str = "tickets";
-
 pub fn all(pool: &PgPool) -> Vec<Listener> {
     let (created, cancelled, paid) = (pool.clone(), pool.clone(), pool.clone());
     vec![
-        Listener::new(SERVICE, move |e| order_created::handle(created.clone(), e)),
-        Listener::new(SERVICE, move |e| {
+        Listener::new(crate::NAME, move |e| {
+            order_created::handle(created.clone(), e)
+        }),
+        Listener::new(crate::NAME, move |e| {
             order_cancelled::handle(cancelled.clone(), e)
         }),
-        Listener::new(SERVICE, move |e| payment_created::handle(paid.clone(), e)),
+        Listener::new(crate::NAME, move |e| {
+            payment_created::handle(paid.clone(), e)
+        }),
     ]
 }

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    common::server::run_binary(storefront::Settings::from_source, storefront::build)
+}
