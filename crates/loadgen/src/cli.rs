@@ -246,7 +246,7 @@ impl Options {
             if !dir.join("orders").is_file() {
                 bail!(
                     "no service binaries in {} (build them: cargo build --release -p tickets -p orders \
-                     -p expiration -p payments -p auth -p web; or pass --bin-dir or --self-serve)",
+                     -p expiration -p payments -p auth -p storefront; or pass --bin-dir or --self-serve)",
                     dir.display()
                 );
             }
