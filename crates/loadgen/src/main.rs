@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod cpu;
 mod http;
 mod report;
 mod scenarios;

@@ -131,7 +131,7 @@ impl System {
             }
         }
         for service in config.services.iter().filter(|s| has_database(s)) {
-            let pool = common::db::connect(&system.database_url(service), 3).await?;
+            let pool = observer_pool(&system.database_url(service)).await?;
             system.pools.insert(service, pool);
         }
         Ok(system)
@@ -320,6 +320,18 @@ impl System {
         }
         Ok(())
     }
+}
+
+/// The harness's own connections to a service's database, for its watchers and checks. Unlike a
+/// service's pool it waits for a connection as long as it takes: an overloaded Postgres is what
+/// a scenario measures, not a reason for the harness to give up.
+async fn observer_pool(url: &str) -> anyhow::Result<sqlx::PgPool> {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(3)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting the harness to {url}"))
 }
 
 pub async fn drop_databases(server: &str, names: &[String]) -> anyhow::Result<()> {

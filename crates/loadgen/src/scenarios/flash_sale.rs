@@ -10,6 +10,7 @@ use tokio::sync::{Mutex, Semaphore};
 use super::status_counts;
 use crate::check::settle_and_check;
 use crate::cli::Options;
+use crate::cpu::CpuTimes;
 use crate::http::{Client, Outcome, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
@@ -38,6 +39,7 @@ pub async fn run(options: &Options, args: crate::cli::FlashSale) -> anyhow::Resu
     let sold = Arc::new(AtomicUsize::new(0));
     let sold_out_at: Arc<Mutex<Option<Duration>>> = Default::default();
     let gate = Arc::new(Semaphore::new(concurrency));
+    let cpu_before = CpuTimes::now(&system);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(buyers);
     for buyer in 0..buyers {
@@ -78,6 +80,8 @@ pub async fn run(options: &Options, args: crate::cli::FlashSale) -> anyhow::Resu
     for task in tasks {
         outcomes.extend(task.await?);
     }
+    let elapsed = started.elapsed();
+    let cpu = CpuTimes::now(&system).since(&cpu_before);
     let sold_out = *sold_out_at.lock().await;
     let mut latencies = Latencies::default();
     outcomes.iter().for_each(|o| latencies.push(o.latency));
@@ -100,6 +104,17 @@ pub async fn run(options: &Options, args: crate::cli::FlashSale) -> anyhow::Resu
         "≥ 1,000 tickets/s",
     );
     report.row(
+        "attempts/s (every buyer until sold out or refused everywhere)",
+        format!(
+            "{:.0} ({} in {:.2} s)",
+            outcomes.len() as f64 / elapsed.as_secs_f64(),
+            outcomes.len(),
+            elapsed.as_secs_f64()
+        ),
+        "",
+    );
+    cpu.report(&mut report, "flash-sale", outcomes.len(), "attempts");
+    report.row(
         "attempt latency p50 / p99",
         format!(
             "{:.1} / {:.1} ms",
@@ -109,15 +124,20 @@ pub async fn run(options: &Options, args: crate::cli::FlashSale) -> anyhow::Resu
         "",
     );
     report.set("flash_sale", serde_json::json!({
-        "tickets": ticket_count, "buyers": buyers, "concurrency": concurrency, "attempts": outcomes.len(),
+        "tickets": ticket_count, "buyers": buyers, "concurrency": concurrency, "attempts": outcomes.len(), "attempts_per_s": round(outcomes.len() as f64 / elapsed.as_secs_f64()),
         "sold_out_s": sold_out.map(|d| d.as_secs_f64()), "tickets_per_s": per_second.map(round), "latency": latencies.summary(),
     }));
     let unexpected = outcomes
         .iter()
-        .filter(|o| o.status != 201 && o.status != 400)
+        .filter(|o| ![201, 400, 503].contains(&o.status))
         .count();
+    report.row(
+        "attempts shed with 503 (no pooled connection within 1 s)",
+        super::shed(&outcomes),
+        "",
+    );
     report.invariant(
-        "every attempt answered 201 or 400 already reserved",
+        "every attempt answered 201, 400 already reserved, or 503 when shed",
         unexpected == 0,
         format!("{unexpected} other answers"),
     );

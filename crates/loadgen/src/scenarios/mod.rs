@@ -119,6 +119,12 @@ pub fn created_ids(outcomes: &[Outcome]) -> Vec<uuid::Uuid> {
 }
 
 /// "201: 950, 400: 50" for a report.
+/// Answers that shed load: a service answers 503 (with `Retry-After`) when it cannot get a
+/// database connection within a second, instead of queueing without bound.
+pub fn shed(outcomes: &[Outcome]) -> usize {
+    outcomes.iter().filter(|o| o.status == 503).count()
+}
+
 pub fn status_counts(outcomes: &[Outcome]) -> String {
     let mut counts = std::collections::BTreeMap::new();
     for o in outcomes {

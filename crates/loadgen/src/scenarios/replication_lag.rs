@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::check::settle_and_check;
 use crate::cli::Options;
+use crate::cpu::CpuTimes;
 use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
@@ -80,6 +81,7 @@ pub async fn run(options: &Options, args: crate::cli::ReplicationLag) -> anyhow:
     };
 
     let total = (rate * seconds) as usize;
+    let cpu_before = CpuTimes::now(&system);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(total);
     for i in 0..total {
@@ -107,6 +109,8 @@ pub async fn run(options: &Options, args: crate::cli::ReplicationLag) -> anyhow:
     let achieved = outcomes.len() as f64 / started.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let watched = watcher.await?;
+    // Every update applied by the orders replica (or given up on) by now.
+    let cpu = CpuTimes::now(&system).since(&cpu_before);
     let lags = lags
         .lock()
         .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -141,6 +145,7 @@ pub async fn run(options: &Options, args: crate::cli::ReplicationLag) -> anyhow:
         ),
         "p99 ≤ 20 ms",
     );
+    cpu.report(&mut report, "replication-lag", outcomes.len(), "updates");
     report.set("updates", json!({"offered_per_s": rate, "achieved_per_s": round(achieved), "put_latency": put_latencies.summary()}));
     report.set("lag", lags.summary());
     let all_ok = outcomes.iter().all(|o| o.status == 200);
