@@ -24,6 +24,7 @@ pub const EVENTS_DELIVERED: &str = "events_delivered_total";
 pub const EVENTS_ACKED: &str = "events_acked_total";
 pub const EVENTS_RETRIED: &str = "events_retried_total";
 pub const EVENTS_DROPPED: &str = "events_dropped_total";
+pub const EVENT_BATCHES: &str = "events_batches_total";
 pub const EVENT_HANDLER_DURATION: &str = "event_handler_duration_seconds";
 pub const EVENT_APPLY_LAG: &str = "event_apply_lag_seconds";
 pub const DEAD_LETTERS: &str = "events_dead_letters";
@@ -43,6 +44,7 @@ pub const ALL: &[&str] = &[
     EVENTS_ACKED,
     EVENTS_RETRIED,
     EVENTS_DROPPED,
+    EVENT_BATCHES,
     EVENT_HANDLER_DURATION,
     EVENT_APPLY_LAG,
     DEAD_LETTERS,
@@ -125,6 +127,10 @@ fn describe() {
         EVENTS_DROPPED,
         "Events a listener gave up on: undecodable, or still failing at the delivery bound"
     );
+    describe_counter!(
+        EVENT_BATCHES,
+        "Transactions a listener applied events in; events_delivered_total over this is the mean batch"
+    );
     describe_histogram!(
         EVENT_HANDLER_DURATION,
         metrics::Unit::Seconds,
@@ -196,6 +202,7 @@ pub struct ListenerMetrics {
     delivered: metrics::Counter,
     acked: metrics::Counter,
     retried: metrics::Counter,
+    batches: metrics::Counter,
     duration: metrics::Histogram,
     lag: metrics::Histogram,
 }
@@ -216,6 +223,7 @@ impl ListenerMetrics {
             delivered: counter!(EVENTS_DELIVERED, &labels),
             acked: counter!(EVENTS_ACKED, &labels),
             retried: counter!(EVENTS_RETRIED, &labels),
+            batches: counter!(EVENT_BATCHES, &labels),
             duration: histogram!(EVENT_HANDLER_DURATION, &labels),
             lag: histogram!(EVENT_APPLY_LAG, &labels),
         }
@@ -223,6 +231,11 @@ impl ListenerMetrics {
 
     pub fn delivered(&self) {
         self.delivered.increment(1);
+    }
+
+    /// One transaction applied events (a batch that failed counts again once per event).
+    pub fn batch(&self) {
+        self.batches.increment(1);
     }
 
     pub fn handled(&self, took: Duration) {

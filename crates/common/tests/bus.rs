@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::bus::{Bus, DeadLetters, Listener, OutboxRelay, Outcome, enqueue};
 use common::events::{Event, ExpirationComplete};
-use common::testing::{EVENTUALLY, EventTap, TestDb, eventually, nats_url, unique_namespace};
+use common::testing::{
+    EVENTUALLY, EventTap, Stateless, TestDb, eventually, nats_url, unique_namespace,
+};
 use common::{EventId, OrderId};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -54,13 +56,16 @@ fn counting_listener(
     decide: impl Fn(usize) -> anyhow::Result<Outcome> + Send + Sync + 'static,
 ) -> Listener {
     let decide = Arc::new(decide);
-    Listener::new("bustest", move |_: ExpirationComplete| {
-        let (calls, decide) = (calls.clone(), decide.clone());
-        async move {
-            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            decide(n)
-        }
-    })
+    Listener::new(
+        "bustest",
+        Stateless(move |_: ExpirationComplete| {
+            let (calls, decide) = (calls.clone(), decide.clone());
+            async move {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                decide(n)
+            }
+        }),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::OrderId;
 use common::bus::{Bus, DeadLetters, Listener, Outcome};
 use common::events::{Event, ExpirationComplete};
-use common::testing::{EVENTUALLY, TestDb, eventually, nats_url, unique_namespace};
+use common::testing::{EVENTUALLY, Stateless, TestDb, eventually, nats_url, unique_namespace};
 use tokio_util::sync::CancellationToken;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
@@ -24,16 +24,19 @@ async fn store(db: &TestDb) -> DeadLetters {
 
 /// A listener of `service` that fails while `broken` is set, counting its calls.
 fn listener(service: &'static str, broken: Arc<AtomicBool>, calls: Arc<AtomicUsize>) -> Listener {
-    Listener::new(service, move |_: ExpirationComplete| {
-        let (broken, calls) = (broken.clone(), calls.clone());
-        async move {
-            calls.fetch_add(1, Ordering::SeqCst);
-            if broken.load(Ordering::SeqCst) {
-                anyhow::bail!("the database schema is missing a column")
+    Listener::new(
+        service,
+        Stateless(move |_: ExpirationComplete| {
+            let (broken, calls) = (broken.clone(), calls.clone());
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                if broken.load(Ordering::SeqCst) {
+                    anyhow::bail!("the database schema is missing a column")
+                }
+                Ok(Outcome::Ack)
             }
-            Ok(Outcome::Ack)
-        }
-    })
+        }),
+    )
     .max_deliveries(2)
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::OrderId;
 use common::bus::{Bus, DeadLetters, Listener, Outcome};
 use common::events::{Event, ExpirationComplete};
-use common::testing::{EVENTUALLY, TestDb, eventually, nats_url, unique_namespace};
+use common::testing::{EVENTUALLY, Stateless, TestDb, eventually, nats_url, unique_namespace};
 use tokio_util::sync::CancellationToken;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
@@ -38,13 +38,16 @@ async fn a_deleted_stream_or_consumer_is_recreated_and_consumed_again() {
     common::db::migrate(&pool, &MIGRATIONS).await.unwrap();
     let seen: Arc<Mutex<HashSet<OrderId>>> = Arc::default();
     let recorded = seen.clone();
-    let listener = Listener::new("lost", move |event: ExpirationComplete| {
-        let recorded = recorded.clone();
-        async move {
-            recorded.lock().unwrap().insert(event.order_id);
-            Ok(Outcome::Ack)
-        }
-    });
+    let listener = Listener::new(
+        "lost",
+        Stateless(move |event: ExpirationComplete| {
+            let recorded = recorded.clone();
+            async move {
+                recorded.lock().unwrap().insert(event.order_id);
+                Ok(Outcome::Ack)
+            }
+        }),
+    );
     let status = listener.status();
     let cancel = CancellationToken::new();
     let task = tokio::spawn(listener.run(bus.clone(), DeadLetters::new(pool), cancel.clone()));

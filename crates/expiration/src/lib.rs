@@ -41,7 +41,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     let sweeper = Sweeper::new(pool.clone(), wakeup.clone());
     let pending = pool.clone();
     let part = ServicePart::new(NAME, |_| {})
-        .with_events(&pool, &bus, listeners::all(&pool, &wakeup))
+        .with_events(&pool, &bus, listeners::all(&wakeup))
         .task(move |cancel| sweeper.run(cancel))
         .collect(move || {
             let pool = pending.clone();

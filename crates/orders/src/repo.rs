@@ -77,7 +77,7 @@ impl From<TicketToOrderRow> for TicketToOrder {
 
 /// Inserts a ticket first seen; a redelivery changes nothing.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_ticket(pool: &PgPool, e: &TicketCreated) -> Result<(), sqlx::Error> {
+pub async fn insert_ticket(conn: &mut PgConnection, e: &TicketCreated) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING",
@@ -87,7 +87,7 @@ pub async fn insert_ticket(pool: &PgPool, e: &TicketCreated) -> Result<(), sqlx:
         e.user_id as UserId,
         e.version,
     )
-    .execute(pool)
+    .execute(conn)
     .await
     .map(drop)
 }

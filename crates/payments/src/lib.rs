@@ -84,7 +84,7 @@ async fn assemble(
     })
     .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
-    .with_events(&pool, &bus, listeners::all(&pool, provider))
+    .with_events(&pool, &bus, listeners::all(provider))
     .follow_sign_outs(&bus, &settings.jwt)
     .task(move |cancel| sweeper.run(cancel))
     .collect(move || {

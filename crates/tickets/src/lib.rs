@@ -49,7 +49,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<ServicePart> {
     })
     .task(move |cancel| forget.forget_idle_keys(cancel))
     .serves(API_PREFIX)
-    .with_events(&pool, &bus, listeners::all(&pool))
+    .with_events(&pool, &bus, listeners::all())
     .follow_sign_outs(&bus, &settings.jwt);
     Ok(part)
 }

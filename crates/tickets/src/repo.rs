@@ -312,12 +312,15 @@ pub async fn record_order_cancelled(
 
 /// Records that an order was paid; `false` when the order is not known here yet.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order))]
-pub async fn record_order_paid(pool: &PgPool, order: OrderId) -> Result<bool, sqlx::Error> {
+pub async fn record_order_paid(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query!(
         "UPDATE ticket_orders SET paid = true WHERE order_id = $1",
         order as OrderId
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
 }

@@ -52,6 +52,11 @@ impl DeadLetters {
         Self { pool }
     }
 
+    /// The service's database, where the listener runner applies events too.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Keeps a given-up message; its id is time-ordered.
     pub async fn store(
         &self,

@@ -1,21 +1,31 @@
-//! The listener runner (docs/contract.md#delivery-rules, rules 2-5): one durable pull consumer per
+//! The listener runner (docs/contract.md#delivery-rules, rules 2-6): one durable pull consumer per
 //! (service, subject), shared by every replica; a message is acked only after its handler's effects
 //! committed, and one it gives up on is terminated only after it was stored as a dead letter.
+//!
+//! Messages that arrive together are applied together: each batch is one transaction, in stream
+//! order. One not applicable yet is left out and the batch applied again without it (rarer than
+//! it is cheap: a savepoint around every message would cost two statements each). A batch that
+//! fails is rolled back and its messages applied one at a time, so one bad message cannot hold
+//! the others back. Under a light load a batch is one message; under a heavy one, a commit serves
+//! many.
 
+use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{
-    AckKind,
+    AckKind, Message,
     consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull},
 };
-use futures::{FutureExt, StreamExt, future::BoxFuture};
+use futures::{FutureExt, StreamExt};
+use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::Bus;
+use super::apply::{AfterCommit, Applied, Apply, ApplyRaw, Typed};
 use super::dead_letters::{DeadLetters, REPLAY_FOR};
 use crate::events::Event;
 use crate::health::ListenerStatus;
@@ -34,8 +44,13 @@ pub enum Outcome {
 
 /// How many times one message is delivered before it is given up on and logged.
 pub const MAX_DELIVERIES: i64 = 25;
-/// Messages of one subject handled at once by one process.
-const CONCURRENCY: usize = 32;
+/// The most messages applied in one transaction.
+pub const BATCH: usize = 64;
+/// Batches of one subject applied at once by one process: while one commits, the next is applied.
+const IN_FLIGHT: usize = 4;
+/// How often a batch is applied again without the messages that asked to wait, before its
+/// messages are applied one at a time.
+const BATCH_PASSES: usize = 3;
 /// How long a delivered message may stay unacknowledged before JetStream redelivers it, e.g. after
 /// the process that pulled it died. Handlers are short transactions and idempotent, so a short wait
 /// recovers quickly and an occasional early redelivery is harmless.
@@ -48,42 +63,41 @@ const HEARTBEAT: Duration = Duration::from_secs(2);
 const RECONNECT_FIRST: Duration = Duration::from_millis(50);
 const RECONNECT_LAST: Duration = Duration::from_secs(1);
 
-type Handle = Arc<
-    dyn Fn(&[u8]) -> Result<BoxFuture<'static, anyhow::Result<Outcome>>, serde_json::Error>
-        + Send
-        + Sync,
->;
-
 /// A consumer of one event type for one service.
 #[derive(Clone)]
 pub struct Listener {
     service: &'static str,
     subject: &'static str,
-    handle: Handle,
+    apply: Arc<dyn ApplyRaw>,
     max_deliveries: i64,
+    batch: usize,
     metrics: ListenerMetrics,
     /// Set while the consumer exists and its messages flow.
     consuming: Arc<AtomicBool>,
 }
 
+/// One delivered message on its way through the runner.
+struct Delivery {
+    message: Message,
+    delivered: i64,
+    event_id: String,
+    span: tracing::Span,
+}
+
+/// Why a batch was abandoned: its messages are then applied one at a time.
+struct Abandoned(String);
+
 impl Listener {
-    pub fn new<E, F, Fut>(service: &'static str, handler: F) -> Self
-    where
-        E: Event,
-        F: Fn(E) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = anyhow::Result<Outcome>> + Send + 'static,
-    {
-        let handler = Arc::new(handler);
-        let handle: Handle = Arc::new(move |bytes: &[u8]| {
-            let event: E = serde_json::from_slice(bytes)?;
-            let handler = handler.clone();
-            Ok(async move { handler(event).await }.boxed())
-        });
+    pub fn new<E: Event, H: Apply<E>>(service: &'static str, handler: H) -> Self {
         Self {
             service,
             subject: E::SUBJECT,
-            handle,
+            apply: Arc::new(Typed {
+                handler,
+                event: PhantomData::<fn() -> E>,
+            }),
             max_deliveries: MAX_DELIVERIES,
+            batch: BATCH,
             metrics: ListenerMetrics::new(service, E::SUBJECT),
             consuming: Arc::new(AtomicBool::new(false)),
         }
@@ -104,6 +118,13 @@ impl Listener {
         self
     }
 
+    /// Applies at most `n` messages in one transaction instead of [`BATCH`]; 1 gives every message
+    /// a transaction of its own.
+    pub fn batch(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
     pub fn subject(&self) -> &'static str {
         self.subject
     }
@@ -113,9 +134,9 @@ impl Listener {
         format!("{}_{}", self.service, self.subject.replace('.', "_"))
     }
 
-    /// Consumes until `cancel`; reconnects after any failure, never returns an error. What it
-    /// gives up on goes to `dead_letters`. A consumer (or stream) that disappears, deleted by
-    /// mistake or lost by NATS, is recreated.
+    /// Consumes until `cancel`; reconnects after any failure, never returns an error. Events are
+    /// applied in the database of `dead_letters`, the service's own, and what the runner gives up
+    /// on is stored there.
     pub async fn run(self, bus: Bus, dead_letters: DeadLetters, cancel: CancellationToken) {
         let mut backoff = RECONNECT_FIRST;
         while !cancel.is_cancelled() {
@@ -184,17 +205,15 @@ impl Listener {
                 }
                 futures::future::ready(keep_going)
             })
-            .for_each_concurrent(CONCURRENCY, |message| {
-                let name = &name;
-                async move {
-                    match message {
-                        Ok(message) => self.process(message, dead_letters).await,
-                        Err(e) => {
-                            tracing::debug!(consumer = %name, error = %e, "consumer stream hiccup")
-                        }
-                    }
+            .filter_map(|message| {
+                if let Err(e) = &message {
+                    tracing::debug!(consumer = %name, error = %e, "consumer stream hiccup");
                 }
+                futures::future::ready(message.ok())
             })
+            // Whatever has arrived while earlier batches were being applied forms the next one.
+            .ready_chunks(self.batch)
+            .for_each_concurrent(IN_FLIGHT, |messages| self.process(messages, dead_letters))
             .await;
         match lost.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(why) => anyhow::bail!("consumer {name} is gone ({why})"),
@@ -202,7 +221,43 @@ impl Listener {
         }
     }
 
-    async fn process(&self, message: async_nats::jetstream::Message, dead_letters: &DeadLetters) {
+    /// Applies `messages` in one transaction, or one at a time if that fails, then acknowledges
+    /// each as its handler decided.
+    async fn process(&self, messages: Vec<Message>, dead_letters: &DeadLetters) {
+        let mut deliveries = Vec::with_capacity(messages.len());
+        for message in messages {
+            if let Some(delivery) = self.receive(message).await {
+                deliveries.push(delivery);
+            }
+        }
+        let pool = dead_letters.pool();
+        if deliveries.len() > 1 {
+            match self.apply_batch(pool, &deliveries).await {
+                Ok(decisions) => {
+                    self.metrics.batch();
+                    for (delivery, decision) in deliveries.iter().zip(decisions) {
+                        self.settle(delivery, decision, dead_letters).await;
+                    }
+                    return;
+                }
+                Err(Abandoned(why)) => tracing::warn!(
+                    consumer = self.durable_name(),
+                    messages = deliveries.len(),
+                    reason = %why,
+                    "batch rolled back; applying its messages one at a time"
+                ),
+            }
+        }
+        for delivery in &deliveries {
+            self.metrics.batch();
+            let decision = self.apply_alone(pool, delivery).await;
+            self.settle(delivery, decision, dead_letters).await;
+        }
+    }
+
+    /// Opens the message's span; acknowledges at once a replayed dead letter meant for another
+    /// service.
+    async fn receive(&self, message: Message) -> Option<Delivery> {
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         let header = |name: &str| {
             message
@@ -211,12 +266,11 @@ impl Listener {
                 .and_then(|h| h.get(name))
                 .map(|v| v.as_str().to_owned())
         };
-        // A replayed dead letter is for the one service that gave up on it.
         if header(REPLAY_FOR).is_some_and(|service| service != self.service) {
             if let Err(e) = message.ack().await {
                 tracing::debug!(error = %e, "could not acknowledge a replay for another service");
             }
-            return;
+            return None;
         }
         let event_id = header(async_nats::header::NATS_MESSAGE_ID.as_ref()).unwrap_or_default();
         let span = tracing::info_span!(
@@ -229,47 +283,147 @@ impl Listener {
         );
         trace_context::continue_trace(&span, header(trace_context::TRACEPARENT).as_deref());
         self.metrics.delivered();
-        let ack = match (self.handle)(&message.payload) {
-            Err(e) => {
-                span.in_scope(|| tracing::error!(error = %e, "undecodable event; giving up"));
-                self.give_up(
-                    &message,
-                    dead_letters,
-                    "undecodable",
-                    &e.to_string(),
-                    delivered,
-                )
-                .instrument(span.clone())
-                .await
-            }
-            Ok(future) => {
-                let started = Instant::now();
-                let result = AssertUnwindSafe(future)
-                    .catch_unwind()
-                    .instrument(span.clone())
-                    .await;
-                self.metrics.handled(started.elapsed());
-                // Entered, not only named as parent: log lines list the spans entered.
-                match span.in_scope(|| self.decide(delivered, result)) {
-                    Decision::Ack => {
-                        self.metrics
-                            .acked(event_id.parse::<EventId>().ok().and_then(|id| id.age()));
-                        AckKind::Ack
+        Some(Delivery {
+            message,
+            delivered,
+            event_id,
+            span,
+        })
+    }
+
+    /// Applies the batch in one transaction. A message that asks to wait is left out and the rest
+    /// applied again from the start (what it wrote must not stay); any error or panic, or a failed
+    /// commit, abandons the batch: nothing of it stays.
+    async fn apply_batch(
+        &self,
+        pool: &PgPool,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Decision>, Abandoned> {
+        let failed = |what: &str, e: sqlx::Error| Abandoned(format!("{what}: {e}"));
+        let mut decisions: Vec<Option<Decision>> = deliveries.iter().map(|_| None).collect();
+        for _ in 0..BATCH_PASSES {
+            let mut tx = pool.begin().await.map_err(|e| failed("begin", e))?;
+            let mut after_commit: AfterCommit = Vec::new();
+            let mut waits = false;
+            for (delivery, decision) in deliveries.iter().zip(decisions.iter_mut()) {
+                if decision.is_some() {
+                    continue;
+                }
+                match self.apply_raw(&mut tx, delivery).await {
+                    Ok(Applied::Handled(Ok(Outcome::Ack), work)) => after_commit.extend(work),
+                    Ok(Applied::Handled(Ok(Outcome::Retry), _)) => {
+                        waits = true;
+                        *decision =
+                            Some(delivery.span.in_scope(|| {
+                                self.decide(delivery.delivered, Ok(Ok(Outcome::Retry)))
+                            }));
                     }
-                    Decision::Retry => {
-                        self.metrics.retried();
-                        AckKind::Nak(Some(retry_delay(delivered)))
+                    Ok(Applied::Undecodable(e)) => {
+                        *decision = Some(Decision::Undecodable(e.to_string()))
                     }
-                    Decision::GiveUp(why) => {
-                        self.give_up(&message, dead_letters, "exhausted", &why, delivered)
-                            .instrument(span.clone())
-                            .await
+                    Ok(Applied::Handled(Err(e), _)) => {
+                        return Err(Abandoned(format!("event {}: {e:#}", delivery.event_id)));
+                    }
+                    Err(_) => {
+                        return Err(Abandoned(format!(
+                            "event {}: the handler panicked",
+                            delivery.event_id
+                        )));
                     }
                 }
             }
+            if waits {
+                // Rolled back on drop; the next pass applies the others without the waiting ones.
+                continue;
+            }
+            tx.commit().await.map_err(|e| failed("commit", e))?;
+            after_commit.into_iter().for_each(|work| work());
+            return Ok(decisions
+                .into_iter()
+                .map(|decision| decision.unwrap_or(Decision::Ack))
+                .collect());
+        }
+        Err(Abandoned(format!(
+            "messages still asked to wait after {BATCH_PASSES} passes"
+        )))
+    }
+
+    /// Applies one message in a transaction of its own.
+    async fn apply_alone(&self, pool: &PgPool, delivery: &Delivery) -> Decision {
+        let mut tx = match pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                let result = Ok(Err(anyhow::Error::new(e).context("begin")));
+                return delivery
+                    .span
+                    .in_scope(|| self.decide(delivery.delivered, result));
+            }
+        };
+        let result = match self.apply_raw(&mut tx, delivery).await {
+            Ok(Applied::Undecodable(e)) => return Decision::Undecodable(e.to_string()),
+            Ok(Applied::Handled(Ok(Outcome::Ack), work)) => match tx.commit().await {
+                Ok(()) => {
+                    work.into_iter().for_each(|work| work());
+                    Ok(Ok(Outcome::Ack))
+                }
+                Err(e) => Ok(Err(anyhow::Error::new(e).context("commit"))),
+            },
+            Ok(Applied::Handled(other, _)) => Ok(other),
+            Err(panic) => Err(panic),
+        };
+        // Entered, not only named as parent: log lines list the spans entered.
+        delivery
+            .span
+            .in_scope(|| self.decide(delivery.delivered, result))
+    }
+
+    /// Runs the handler on the message, inside its span, catching a panic.
+    async fn apply_raw(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery,
+    ) -> Result<Applied, Box<dyn std::any::Any + Send>> {
+        let started = Instant::now();
+        let applied = AssertUnwindSafe(self.apply.apply_raw(conn, &delivery.message.payload))
+            .catch_unwind()
+            .instrument(delivery.span.clone())
+            .await;
+        self.metrics.handled(started.elapsed());
+        applied
+    }
+
+    /// Acknowledges the message as decided; one given up on is stored as a dead letter first.
+    async fn settle(&self, delivery: &Delivery, decision: Decision, dead_letters: &DeadLetters) {
+        let span = &delivery.span;
+        let ack = match decision {
+            Decision::Ack => {
+                self.metrics.acked(
+                    delivery
+                        .event_id
+                        .parse::<EventId>()
+                        .ok()
+                        .and_then(|id| id.age()),
+                );
+                AckKind::Ack
+            }
+            Decision::Retry => {
+                self.metrics.retried();
+                AckKind::Nak(Some(retry_delay(delivery.delivered)))
+            }
+            Decision::Undecodable(why) => {
+                span.in_scope(|| tracing::error!(error = %why, "undecodable event; giving up"));
+                self.give_up(delivery, dead_letters, "undecodable", &why)
+                    .instrument(span.clone())
+                    .await
+            }
+            Decision::GiveUp(why) => {
+                self.give_up(delivery, dead_letters, "exhausted", &why)
+                    .instrument(span.clone())
+                    .await
+            }
         };
         span.in_scope(|| tracing::debug!(outcome = ?ack, "event handled"));
-        if let Err(e) = message.ack_with(ack).await {
+        if let Err(e) = delivery.message.ack_with(ack).await {
             span.in_scope(|| tracing::warn!(error = %e, "could not acknowledge event"));
         }
     }
@@ -278,15 +432,20 @@ impl Listener {
     /// redelivered later instead, so it is never lost.
     async fn give_up(
         &self,
-        message: &async_nats::jetstream::Message,
+        delivery: &Delivery,
         dead_letters: &DeadLetters,
         reason: &'static str,
         detail: &str,
-        delivered: i64,
     ) -> AckKind {
         let why = format!("{reason}: {detail}");
         match dead_letters
-            .store(self.service, self.subject, message, &why, delivered)
+            .store(
+                self.service,
+                self.subject,
+                &delivery.message,
+                &why,
+                delivery.delivered,
+            )
             .await
         {
             Ok(id) => {
@@ -297,7 +456,7 @@ impl Listener {
             Err(e) => {
                 tracing::error!(error = %e, reason = %why, "could not store a dead letter; the event will be redelivered");
                 self.metrics.retried();
-                AckKind::Nak(Some(retry_delay(delivered)))
+                AckKind::Nak(Some(retry_delay(delivery.delivered)))
             }
         }
     }
@@ -334,6 +493,8 @@ enum Decision {
     Retry,
     /// Given up, with why.
     GiveUp(String),
+    /// Not an event of this subject: given up at once.
+    Undecodable(String),
 }
 
 /// Whether a pull stream error means the consumer (or its stream) is gone, rather than a hiccup

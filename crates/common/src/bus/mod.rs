@@ -1,6 +1,7 @@
 //! The event bus over NATS JetStream: one stream per namespace, a transactional outbox on the way
 //! out, durable pull consumers on the way in.
 
+pub mod apply;
 pub mod dead_letters;
 pub mod listener;
 pub mod outbox;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream::{self, stream};
 
+pub use apply::{Apply, Applying, apply_one};
 pub use dead_letters::DeadLetters;
 pub use listener::{Listener, Outcome};
 pub use outbox::{OutboxRelay, enqueue};

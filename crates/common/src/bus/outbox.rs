@@ -86,6 +86,11 @@ impl OutboxRelay {
         let mut listener = self.listen().await;
         let mut backoff = Duration::from_millis(100);
         loop {
+            // Every commit notifies; one claim serves the notifications already here, so they
+            // do not each cost an empty claim.
+            if let Some(listener) = listener.as_mut() {
+                while listener.next_buffered().is_some() {}
+            }
             match self.publish_batch().await {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => backoff = Duration::from_millis(100),

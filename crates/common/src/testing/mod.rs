@@ -12,8 +12,10 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 mod proxy;
+mod stateless;
 
 pub use proxy::OutageProxy;
+pub use stateless::Stateless;
 
 use crate::bus::Namespace;
 use crate::ids::UserId;

@@ -9,37 +9,32 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use common::OrderId;
 use common::bus::Listener;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use crate::sweeper::Wakeup;
 
 /// Every listener of the service.
-pub fn all(pool: &PgPool, wakeup: &Arc<Wakeup>) -> Vec<Listener> {
-    let (p1, p2, p3) = (pool.clone(), pool.clone(), pool.clone());
-    let wakeup = wakeup.clone();
+pub fn all(wakeup: &Arc<Wakeup>) -> Vec<Listener> {
     vec![
-        Listener::new(crate::NAME, move |event| {
-            order_created::handle(p1.clone(), wakeup.clone(), event)
-        }),
-        Listener::new(crate::NAME, move |event| {
-            order_cancelled::handle(p2.clone(), event)
-        }),
-        Listener::new(crate::NAME, move |event| {
-            payment_created::handle(p3.clone(), event)
-        }),
+        Listener::new(
+            crate::NAME,
+            order_created::Handler {
+                wakeup: wakeup.clone(),
+            },
+        ),
+        Listener::new(crate::NAME, order_cancelled::Handler),
+        Listener::new(crate::NAME, payment_created::Handler),
     ]
 }
 
-/// The order no longer expires: removes its expiration and remembers it, in one transaction.
-async fn finish(pool: &PgPool, order: OrderId) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("begin")?;
-    crate::repo::lock_order(&mut tx, order)
+/// The order no longer expires: removes its expiration and remembers it.
+async fn finish(conn: &mut PgConnection, order: OrderId) -> anyhow::Result<()> {
+    crate::repo::lock_order(conn, order)
         .await
         .context("lock order")?;
-    let removed = crate::repo::finish(&mut tx, order)
+    let removed = crate::repo::finish(conn, order)
         .await
         .context("remove expiration")?;
-    tx.commit().await.context("commit")?;
     tracing::debug!(removed, "order finished");
     Ok(())
 }

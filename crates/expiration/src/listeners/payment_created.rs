@@ -1,12 +1,15 @@
 //! payment.created: the order is paid and will not expire; remove its expiration.
 
-use common::bus::Outcome;
+use common::bus::{Apply, Applying, Outcome};
 use common::events::PaymentCreated;
-use sqlx::PgPool;
+
+pub struct Handler;
 
 /// Idempotent; also remembered when it arrives before the order's order.created.
-#[tracing::instrument(skip_all, fields(order_id = %event.order_id, payment_id = %event.id))]
-pub async fn handle(pool: PgPool, event: PaymentCreated) -> anyhow::Result<Outcome> {
-    super::finish(&pool, event.order_id).await?;
-    Ok(Outcome::Ack)
+impl Apply<PaymentCreated> for Handler {
+    #[tracing::instrument(name = "payment_created", skip_all, fields(order_id = %event.order_id, payment_id = %event.id))]
+    async fn apply(&self, tx: &mut Applying<'_>, event: PaymentCreated) -> anyhow::Result<Outcome> {
+        super::finish(tx.conn(), event.order_id).await?;
+        Ok(Outcome::Ack)
+    }
 }

@@ -17,9 +17,13 @@ async fn scheduled_at(pool: &PgPool, order: OrderId) -> Option<time::OffsetDateT
 }
 
 async fn create(pool: &PgPool, order: OrderId, expires_at: time::OffsetDateTime) {
-    let outcome = order_created::handle(pool.clone(), wakeup(), created(order, expires_at))
-        .await
-        .unwrap();
+    let outcome = common::bus::apply_one(
+        &pool,
+        &order_created::Handler { wakeup: wakeup() },
+        created(order, expires_at),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, Outcome::Ack);
 }
 
@@ -31,8 +35,9 @@ enum Finish {
 
 async fn finish(pool: &PgPool, order: OrderId, how: Finish) {
     let outcome = match how {
-        Finish::Cancelled => order_cancelled::handle(
-            pool.clone(),
+        Finish::Cancelled => common::bus::apply_one(
+            &pool,
+            &order_cancelled::Handler,
             OrderCancelled {
                 id: order,
                 version: 1,
@@ -43,8 +48,9 @@ async fn finish(pool: &PgPool, order: OrderId, how: Finish) {
         )
         .await
         .unwrap(),
-        Finish::Paid => payment_created::handle(
-            pool.clone(),
+        Finish::Paid => common::bus::apply_one(
+            &pool,
+            &payment_created::Handler,
             PaymentCreated {
                 id: PaymentId::new(),
                 order_id: order,

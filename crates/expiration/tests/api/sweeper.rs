@@ -49,9 +49,13 @@ async fn a_sweep_writes_one_outbox_row_per_due_order_and_leaves_future_ones() {
     let due = OrderId::new();
     let future = OrderId::new();
     for (order, at) in [(due, in_millis(-5)), (future, in_millis(3_600_000))] {
-        order_created::handle(pool.clone(), wakeup(), created(order, at))
-            .await
-            .unwrap();
+        common::bus::apply_one(
+            &pool,
+            &order_created::Handler { wakeup: wakeup() },
+            created(order, at),
+        )
+        .await
+        .unwrap();
     }
 
     assert_eq!(sweeper.sweep().await.unwrap(), 1);
@@ -71,9 +75,13 @@ async fn a_sweep_writes_one_outbox_row_per_due_order_and_leaves_future_ones() {
     assert_eq!(repo::scheduled_at(&pool, due).await.unwrap(), None);
     assert!(repo::scheduled_at(&pool, future).await.unwrap().is_some());
 
-    order_created::handle(pool.clone(), wakeup(), created(due, in_millis(-5)))
-        .await
-        .unwrap();
+    common::bus::apply_one(
+        &pool,
+        &order_created::Handler { wakeup: wakeup() },
+        created(due, in_millis(-5)),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         repo::scheduled_at(&pool, due).await.unwrap(),
         None,

@@ -6,17 +6,12 @@ pub mod ticket_created;
 pub mod ticket_updated;
 
 use common::bus::Listener;
-use sqlx::PgPool;
 
-pub fn all(pool: &PgPool) -> Vec<Listener> {
-    let p = || pool.clone();
-    let (a, b, c, d) = (p(), p(), p(), p());
+pub fn all() -> Vec<Listener> {
     vec![
-        Listener::new(crate::NAME, move |e| ticket_created::handle(a.clone(), e)),
-        Listener::new(crate::NAME, move |e| ticket_updated::handle(b.clone(), e)),
-        Listener::new(crate::NAME, move |e| {
-            expiration_complete::handle(c.clone(), e)
-        }),
-        Listener::new(crate::NAME, move |e| payment_created::handle(d.clone(), e)),
+        Listener::new(crate::NAME, ticket_created::Handler),
+        Listener::new(crate::NAME, ticket_updated::Handler),
+        Listener::new(crate::NAME, expiration_complete::Handler),
+        Listener::new(crate::NAME, payment_created::Handler),
     ]
 }

@@ -4,25 +4,27 @@
 //! (payments refunds it if it was paid), so no buyer pays a price other than the one shown and no
 //! seller sells at a price other than the one listed.
 
-use common::bus::{Outcome, VersionOrder};
+use common::bus::{Apply, Applying, Outcome, VersionOrder};
 use common::events::TicketUpdated;
-use sqlx::PgPool;
 
 use crate::domain::CancelReason;
 use crate::lifecycle::cancel_order;
 use crate::repo;
 
-#[tracing::instrument(skip_all, fields(ticket = %event.id, version = event.version))]
-pub async fn handle(pool: PgPool, event: TicketUpdated) -> anyhow::Result<Outcome> {
-    let mut tx = pool.begin().await?;
-    if repo::apply_ticket_update(&mut tx, &event).await? {
-        for order in repo::lock_orders_superseded_by(&mut tx, &event).await? {
-            tracing::warn!(order = %order.id, "a listing edit superseded a live order");
-            cancel_order(&mut tx, order.id, CancelReason::ListingChanged).await?;
+pub struct Handler;
+
+impl Apply<TicketUpdated> for Handler {
+    #[tracing::instrument(name = "ticket_updated", skip_all, fields(ticket = %event.id, version = event.version))]
+    async fn apply(&self, tx: &mut Applying<'_>, event: TicketUpdated) -> anyhow::Result<Outcome> {
+        let conn = tx.conn();
+        if repo::apply_ticket_update(conn, &event).await? {
+            for order in repo::lock_orders_superseded_by(conn, &event).await? {
+                tracing::warn!(order = %order.id, "a listing edit superseded a live order");
+                cancel_order(conn, order.id, CancelReason::ListingChanged).await?;
+            }
+            return Ok(Outcome::Ack);
         }
-        tx.commit().await?;
-        return Ok(Outcome::Ack);
+        let stored = repo::ticket_version(conn, event.id).await?;
+        Ok(VersionOrder::of(stored, event.version).unapplied())
     }
-    let stored = repo::ticket_version(&mut tx, event.id).await?;
-    Ok(VersionOrder::of(stored, event.version).unapplied())
 }

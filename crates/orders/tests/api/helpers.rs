@@ -82,8 +82,12 @@ impl TestApp {
     /// A ticket in the replica, as ticket.created would put it there.
     pub async fn replicated_ticket(&self) -> TicketCreated {
         let event = ticket_created(UserId::new(), 2000);
-        let outcome =
-            orders::listeners::ticket_created::handle(self.pool.clone(), event.clone()).await;
+        let outcome = common::bus::apply_one(
+            &self.pool,
+            &orders::listeners::ticket_created::Handler,
+            event.clone(),
+        )
+        .await;
         assert_eq!(outcome.expect("ticket.created handler"), Outcome::Ack);
         event
     }
@@ -100,9 +104,13 @@ impl TestApp {
 
     /// Applies a ticket.updated as the listener would; returns its outcome.
     pub async fn apply(&self, event: TicketUpdated) -> Outcome {
-        orders::listeners::ticket_updated::handle(self.pool.clone(), event)
-            .await
-            .expect("ticket.updated handler")
+        common::bus::apply_one(
+            &self.pool,
+            &orders::listeners::ticket_updated::Handler,
+            event,
+        )
+        .await
+        .expect("ticket.updated handler")
     }
 
     pub async fn show(&self, token: &str, order: &Value) -> Value {
@@ -118,9 +126,13 @@ impl TestApp {
         let event = ExpirationComplete {
             order_id: order_id(order),
         };
-        orders::listeners::expiration_complete::handle(self.pool.clone(), event)
-            .await
-            .expect("expiration handler")
+        common::bus::apply_one(
+            &self.pool,
+            &orders::listeners::expiration_complete::Handler,
+            event,
+        )
+        .await
+        .expect("expiration handler")
     }
 
     pub async fn pay(&self, order: &Value) -> Outcome {
@@ -129,9 +141,13 @@ impl TestApp {
             order_id: order_id(order),
             stripe_id: "ch_test".into(),
         };
-        orders::listeners::payment_created::handle(self.pool.clone(), event)
-            .await
-            .expect("payment handler")
+        common::bus::apply_one(
+            &self.pool,
+            &orders::listeners::payment_created::Handler,
+            event,
+        )
+        .await
+        .expect("payment handler")
     }
 }
 

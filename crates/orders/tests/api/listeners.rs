@@ -20,9 +20,13 @@ async fn ticket_created_is_idempotent() {
     let ticket = app.replicated_ticket().await;
     let mut again = ticket.clone();
     again.title = "changed".into();
-    let outcome = orders::listeners::ticket_created::handle(app.pool.clone(), again)
-        .await
-        .expect("handler");
+    let outcome = common::bus::apply_one(
+        &app.pool,
+        &orders::listeners::ticket_created::Handler,
+        again,
+    )
+    .await
+    .expect("handler");
     assert_eq!(outcome, Outcome::Ack);
     let title: String = sqlx::query_scalar("SELECT title FROM tickets WHERE id = $1")
         .bind(ticket.id)
@@ -36,7 +40,8 @@ async fn ticket_created_is_idempotent() {
 async fn ticket_updates_apply_strictly_in_version_order() {
     let app = spawn().await;
     let ticket = app.replicated_ticket().await;
-    let handle = |e| orders::listeners::ticket_updated::handle(app.pool.clone(), e);
+    let handle =
+        |e| common::bus::apply_one(&app.pool, &orders::listeners::ticket_updated::Handler, e);
 
     assert_eq!(
         handle(ticket_updated(&ticket, 2, 3000)).await.expect("v2"),

@@ -7,13 +7,14 @@ pub mod order_created;
 use std::sync::Arc;
 
 use common::bus::Listener;
-use sqlx::PgPool;
 
 use crate::provider::PaymentProvider;
 
-pub fn all(pool: &PgPool, provider: Arc<dyn PaymentProvider>) -> Vec<Listener> {
+pub fn all(provider: Arc<dyn PaymentProvider>) -> Vec<Listener> {
     vec![
-        order_created::listener(pool.clone()),
-        order_cancelled::listener(pool.clone(), provider),
+        Listener::new(crate::NAME, order_created::Handler),
+        // A refund calls the provider inside the transaction: one at a time, so no batch holds
+        // its row locks across many provider calls (cancellations are few next to creations).
+        Listener::new(crate::NAME, order_cancelled::Handler { provider }).batch(1),
     ]
 }

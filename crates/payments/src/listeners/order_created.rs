@@ -1,32 +1,31 @@
 //! order.created → a row in the orders replica. A duplicate delivery changes nothing.
 
 use anyhow::Context as _;
-use common::bus::{Listener, Outcome};
+use common::bus::{Apply, Applying, Outcome};
 use common::events::OrderCreated;
-use sqlx::PgPool;
 
 use crate::domain::ReplicaOrder;
 use crate::repo;
 
-pub fn listener(pool: PgPool) -> Listener {
-    Listener::new::<OrderCreated, _, _>(crate::NAME, move |event| handle(pool.clone(), event))
-}
+pub struct Handler;
 
-#[tracing::instrument(skip_all, fields(order_id = %event.id, version = event.version))]
-pub async fn handle(pool: PgPool, event: OrderCreated) -> anyhow::Result<Outcome> {
-    let order = ReplicaOrder {
-        id: event.id,
-        user_id: event.user_id,
-        status: event.status,
-        price: event.ticket.price,
-        version: event.version,
-        expires_at: event.expires_at,
-    };
-    let inserted = repo::insert_order(&pool, &order)
-        .await
-        .context("storing the replica of a created order")?;
-    if !inserted {
-        tracing::debug!("order already known; duplicate order.created ignored");
+impl Apply<OrderCreated> for Handler {
+    #[tracing::instrument(name = "order_created", skip_all, fields(order_id = %event.id, version = event.version))]
+    async fn apply(&self, tx: &mut Applying<'_>, event: OrderCreated) -> anyhow::Result<Outcome> {
+        let order = ReplicaOrder {
+            id: event.id,
+            user_id: event.user_id,
+            status: event.status,
+            price: event.ticket.price,
+            version: event.version,
+            expires_at: event.expires_at,
+        };
+        let inserted = repo::insert_order(tx.conn(), &order)
+            .await
+            .context("storing the replica of a created order")?;
+        if !inserted {
+            tracing::debug!("order already known; duplicate order.created ignored");
+        }
+        Ok(Outcome::Ack)
     }
-    Ok(Outcome::Ack)
 }

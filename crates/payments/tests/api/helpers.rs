@@ -169,16 +169,22 @@ impl TestApp {
     }
 
     pub async fn seed(&self, event: OrderCreated) -> OrderCreated {
-        let outcome =
-            payments::listeners::order_created::handle(self.pool.clone(), event.clone()).await;
+        let outcome = common::bus::apply_one(
+            &self.pool,
+            &payments::listeners::order_created::Handler,
+            event.clone(),
+        )
+        .await;
         assert_eq!(outcome.expect("order.created handler"), Outcome::Ack);
         event
     }
 
     pub async fn cancel(&self, order: &OrderCreated, version: i64) -> anyhow::Result<Outcome> {
-        payments::listeners::order_cancelled::handle(
-            self.pool.clone(),
-            self.fake.clone(),
+        common::bus::apply_one(
+            &self.pool,
+            &payments::listeners::order_cancelled::Handler {
+                provider: self.fake.clone(),
+            },
             order_cancelled(order, version),
         )
         .await

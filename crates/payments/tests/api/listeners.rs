@@ -17,7 +17,12 @@ use crate::helpers::{order_created, spawn, user};
 async fn order_created_is_idempotent() {
     let app = spawn().await;
     let order = app.order_of(UserId::new()).await;
-    let again = payments::listeners::order_created::handle(app.pool.clone(), order.clone()).await;
+    let again = common::bus::apply_one(
+        &app.pool,
+        &payments::listeners::order_created::Handler,
+        order.clone(),
+    )
+    .await;
     assert_eq!(again.expect("duplicate delivery"), Outcome::Ack);
     assert_eq!(app.order_row(order.id).await, ("created".to_owned(), 0));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
@@ -153,9 +158,11 @@ async fn a_failed_refund_leaves_everything_as_it_was_so_the_event_is_retried() {
     .await
     .expect("seeding a payment");
 
-    let result = payments::listeners::order_cancelled::handle(
-        app.pool.clone(),
-        Arc::new(RefundsFail),
+    let result = common::bus::apply_one(
+        &app.pool,
+        &payments::listeners::order_cancelled::Handler {
+            provider: Arc::new(RefundsFail),
+        },
         crate::helpers::order_cancelled(&order, 1),
     )
     .await;

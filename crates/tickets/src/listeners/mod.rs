@@ -7,19 +7,11 @@ pub mod payment_created;
 mod reservation;
 
 use common::bus::Listener;
-use sqlx::PgPool;
 
-pub fn all(pool: &PgPool) -> Vec<Listener> {
-    let (created, cancelled, paid) = (pool.clone(), pool.clone(), pool.clone());
+pub fn all() -> Vec<Listener> {
     vec![
-        Listener::new(crate::NAME, move |e| {
-            order_created::handle(created.clone(), e)
-        }),
-        Listener::new(crate::NAME, move |e| {
-            order_cancelled::handle(cancelled.clone(), e)
-        }),
-        Listener::new(crate::NAME, move |e| {
-            payment_created::handle(paid.clone(), e)
-        }),
+        Listener::new(crate::NAME, order_created::Handler),
+        Listener::new(crate::NAME, order_cancelled::Handler),
+        Listener::new(crate::NAME, payment_created::Handler),
     ]
 }

@@ -8,19 +8,21 @@
 //! for nothing, since an order once cancelled never becomes active again (a newer version wins,
 //! an older one changes nothing).
 
-use common::bus::Outcome;
+use common::bus::{Apply, Applying, Outcome};
 use common::events::OrderCancelled;
-use sqlx::PgPool;
 
 use super::reservation;
 use crate::repo;
 
-#[tracing::instrument(skip_all, fields(order = %event.id, ticket = %event.ticket.id))]
-pub async fn handle(pool: PgPool, event: OrderCancelled) -> anyhow::Result<Outcome> {
-    let mut tx = pool.begin().await?;
-    let ticket = reservation::lock(&mut tx, event.ticket.id).await?;
-    repo::record_order_cancelled(&mut tx, event.id, event.ticket.id, event.version).await?;
-    reservation::reconcile(&mut tx, ticket).await?;
-    tx.commit().await?;
-    Ok(Outcome::Ack)
+pub struct Handler;
+
+impl Apply<OrderCancelled> for Handler {
+    #[tracing::instrument(name = "order_cancelled", skip_all, fields(order = %event.id, ticket = %event.ticket.id))]
+    async fn apply(&self, tx: &mut Applying<'_>, event: OrderCancelled) -> anyhow::Result<Outcome> {
+        let conn = tx.conn();
+        let ticket = reservation::lock(conn, event.ticket.id).await?;
+        repo::record_order_cancelled(conn, event.id, event.ticket.id, event.version).await?;
+        reservation::reconcile(conn, ticket).await?;
+        Ok(Outcome::Ack)
+    }
 }

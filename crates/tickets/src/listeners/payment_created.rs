@@ -2,17 +2,20 @@
 //! payment names only the order: until order.created (or order.cancelled) has told tickets which
 //! ticket it is for, the event waits.
 
-use common::bus::Outcome;
+use common::bus::{Apply, Applying, Outcome};
 use common::events::PaymentCreated;
-use sqlx::PgPool;
 
 use crate::repo;
 
-#[tracing::instrument(skip_all, fields(order = %event.order_id))]
-pub async fn handle(pool: PgPool, event: PaymentCreated) -> anyhow::Result<Outcome> {
-    if repo::record_order_paid(&pool, event.order_id).await? {
-        Ok(Outcome::Ack)
-    } else {
-        Ok(Outcome::Retry)
+pub struct Handler;
+
+impl Apply<PaymentCreated> for Handler {
+    #[tracing::instrument(name = "payment_created", skip_all, fields(order = %event.order_id))]
+    async fn apply(&self, tx: &mut Applying<'_>, event: PaymentCreated) -> anyhow::Result<Outcome> {
+        if repo::record_order_paid(tx.conn(), event.order_id).await? {
+            Ok(Outcome::Ack)
+        } else {
+            Ok(Outcome::Retry)
+        }
     }
 }

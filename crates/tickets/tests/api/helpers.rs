@@ -136,9 +136,13 @@ impl TestApp {
                 price: Price::from_cents(100).expect("price"),
             },
         };
-        tickets::listeners::order_created::handle(self.pool.clone(), event)
-            .await
-            .expect("order.created handler");
+        common::bus::apply_one(
+            &self.pool,
+            &tickets::listeners::order_created::Handler,
+            event,
+        )
+        .await
+        .expect("order.created handler");
     }
 
     pub async fn order_paid(&self, order: OrderId) {
@@ -147,9 +151,13 @@ impl TestApp {
             order_id: order,
             stripe_id: "ch_test".into(),
         };
-        tickets::listeners::payment_created::handle(self.pool.clone(), event)
-            .await
-            .expect("payment.created handler");
+        common::bus::apply_one(
+            &self.pool,
+            &tickets::listeners::payment_created::Handler,
+            event,
+        )
+        .await
+        .expect("payment.created handler");
     }
 
     pub async fn order_cancelled(&self, ticket: &Value, order: OrderId) {
@@ -160,9 +168,13 @@ impl TestApp {
                 id: ticket_id(ticket),
             },
         };
-        tickets::listeners::order_cancelled::handle(self.pool.clone(), event)
-            .await
-            .expect("order.cancelled handler");
+        common::bus::apply_one(
+            &self.pool,
+            &tickets::listeners::order_cancelled::Handler,
+            event,
+        )
+        .await
+        .expect("order.cancelled handler");
     }
 }
 
