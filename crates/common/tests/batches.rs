@@ -146,7 +146,9 @@ async fn updates_that_arrive_together_commit_together_in_version_order() {
         "82 updates in {} transactions: they were batched",
         transactions.len()
     );
-    let consecutive_in_one = rows.iter().any(|&(id, v, tx)| rows.contains(&(id, v + 1, tx)));
+    let consecutive_in_one = rows
+        .iter()
+        .any(|&(id, v, tx)| rows.contains(&(id, v + 1, tx)));
     assert!(
         consecutive_in_one,
         "two versions of one ticket applied in one transaction, in order"

@@ -47,7 +47,7 @@ pub const MAX_DELIVERIES: i64 = 25;
 /// The most messages applied in one transaction.
 pub const BATCH: usize = 64;
 /// Batches of one subject applied at once by one process: while one commits, the next is applied.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 2;
 /// How often a batch is applied again without the messages that asked to wait, before its
 /// messages are applied one at a time.
 const BATCH_PASSES: usize = 3;

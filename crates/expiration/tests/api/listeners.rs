@@ -18,7 +18,7 @@ async fn scheduled_at(pool: &PgPool, order: OrderId) -> Option<time::OffsetDateT
 
 async fn create(pool: &PgPool, order: OrderId, expires_at: time::OffsetDateTime) {
     let outcome = common::bus::apply_one(
-        &pool,
+        pool,
         &order_created::Handler { wakeup: wakeup() },
         created(order, expires_at),
     )
@@ -36,7 +36,7 @@ enum Finish {
 async fn finish(pool: &PgPool, order: OrderId, how: Finish) {
     let outcome = match how {
         Finish::Cancelled => common::bus::apply_one(
-            &pool,
+            pool,
             &order_cancelled::Handler,
             OrderCancelled {
                 id: order,
@@ -49,7 +49,7 @@ async fn finish(pool: &PgPool, order: OrderId, how: Finish) {
         .await
         .unwrap(),
         Finish::Paid => common::bus::apply_one(
-            &pool,
+            pool,
             &payment_created::Handler,
             PaymentCreated {
                 id: PaymentId::new(),
