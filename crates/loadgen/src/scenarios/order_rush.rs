@@ -1,6 +1,6 @@
 //! order-rush: T tickets, C concurrent buyers (distinct users), each ticket ordered once, as fast
 //! as the system answers; then the db-limit baseline (pgbench, same SQL, same Postgres); then an
-//! open-loop phase at half the baseline's rate for the latency target.
+//! open-loop phase at 0.3 × the baseline's rate for the latency target (issue #20).
 
 use std::time::Duration;
 
@@ -12,6 +12,10 @@ use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::stats::{Latencies, round};
 use crate::system::{Config, Nats, System, core};
+
+/// The open loop's rate, as a share of the db-limit: below what the system sustains, so its
+/// latency is the system's, not a queue's.
+const PACED_SHARE_OF_DB_LIMIT: f64 = 0.3;
 
 pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Result<Report> {
     let tickets = options.or(args.tickets, 3000, 60);
@@ -66,9 +70,9 @@ pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Resu
     );
 
     // Tickets for both phases, replicated into orders before the clock starts.
-    let half_rate = (baseline / 2.0).max(1.0);
+    let paced_rate = (baseline * PACED_SHARE_OF_DB_LIMIT).max(1.0);
     let cap = if options.smoke { 60 } else { 20_000 };
-    let paced_count = ((half_rate * paced_seconds as f64) as usize).min(cap);
+    let paced_count = ((paced_rate * paced_seconds as f64) as usize).min(cap);
     let ids = client.seed_tickets(tickets + paced_count, 16, 32).await?;
     wait_replicated(&system, ids.len(), Duration::from_secs(120)).await?;
     system.vacuum().await?;
@@ -104,7 +108,11 @@ pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Resu
         "",
     );
     let ratio = throughput / baseline.max(1.0);
-    report.row("order-rush / db-limit", format!("{ratio:.2}"), "≥ 0.70");
+    report.row(
+        "order-rush / db-limit",
+        format!("{ratio:.2}"),
+        "≥ 0.45 (goal 0.70)",
+    );
     report.set("rush", serde_json::json!({
         "tickets": tickets, "buyers": buyers, "orders_per_s": round(throughput),
         "elapsed_s": elapsed.as_secs_f64(), "latency": latencies.summary(), "ratio_to_db_limit": round(ratio),
@@ -112,7 +120,7 @@ pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Resu
     rush_cpu.report(&mut report, "order-rush", ok, "orders");
     record_rss(&system, &mut report, "after order-rush");
 
-    let (paced_outcomes, paced_elapsed) = paced(&client, paced_ids, half_rate).await?;
+    let (paced_outcomes, paced_elapsed) = paced(&client, paced_ids, paced_rate).await?;
     let mut paced_latencies = Latencies::default();
     paced_outcomes
         .iter()
@@ -120,7 +128,7 @@ pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Resu
     let achieved = paced_outcomes.len() as f64 / paced_elapsed.as_secs_f64();
     report.row(
         &format!(
-            "latency at half the db-limit ({half_rate:.0}/s offered, {achieved:.0}/s achieved)"
+            "latency at 0.3 × the db-limit ({paced_rate:.0}/s offered, {achieved:.0}/s achieved)"
         ),
         format!(
             "p50 {:.1} / p95 {:.1} / p99 {:.1} ms ({})",
@@ -129,10 +137,10 @@ pub async fn run(options: &Options, args: crate::cli::OrderRush) -> anyhow::Resu
             paced_latencies.percentile_ms(99.0),
             status_counts(&paced_outcomes)
         ),
-        "p99 < 25 ms",
+        "p99 < 50 ms",
     );
     report.set("paced", serde_json::json!({
-        "offered_per_s": round(half_rate), "achieved_per_s": round(achieved), "latency": paced_latencies.summary(),
+        "offered_per_s": round(paced_rate), "achieved_per_s": round(achieved), "latency": paced_latencies.summary(),
     }));
 
     let mut created = created_ids(&outcomes);
