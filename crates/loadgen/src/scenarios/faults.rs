@@ -3,20 +3,19 @@
 //! errors clients saw from the fault until recovery, and the time until every order placed so far
 //! had reached tickets (its holder) and payments (its replica). At the end, the full invariants.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use uuid::Uuid;
 
+use super::load_log::LoadLog;
 use crate::check::settle_and_check;
 use crate::cli::Options;
-use crate::http::{Client, Outcome, wait_replicated};
+use crate::http::{Client, wait_replicated};
 use crate::report::Report;
 use crate::system::{Config, Nats, System, core};
-
-pub(super) type Log = Arc<Mutex<Vec<(Instant, bool, Outcome)>>>;
 
 pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<Report> {
     let rate = options.or(args.rate, 100, 20) as f64;
@@ -38,7 +37,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
     wait_replicated(&system, tickets.len(), Duration::from_secs(120)).await?;
     system.vacuum().await?;
 
-    let log: Log = Default::default();
+    let log = LoadLog::default();
     let stop = Arc::new(AtomicBool::new(false));
     let load = tokio::spawn(steady_load(
         client.clone(),
@@ -76,7 +75,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
         };
         let recovered = wait_effects(&system, &log, Duration::from_secs(60)).await;
         let recovered_after = began.elapsed();
-        let (errors, requests) = errors_between(&log, began, began + recovered_after)?;
+        let (errors, requests) = log.errors_between(began, began + recovered_after)?;
         let what = match fault {
             "NATS" => format!("NATS killed for {:.1} s, back after", phase.as_secs_f64()),
             s => format!("{s} kill -9 → ready again after"),
@@ -108,31 +107,11 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
     stop.store(true, Ordering::Relaxed);
     load.await??;
     report.set("faults", faults);
-    let outcomes: Vec<Outcome> = log
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .iter()
-        .map(|(_, _, o)| o.clone())
-        .collect();
-    report.row(
-        "load",
-        format!(
-            "{rate:.0} requests/s offered; {}",
-            super::status_counts(&outcomes)
-        ),
-        "",
-    );
-    let order_outcomes: Vec<Outcome> = log
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .iter()
-        .filter(|(_, is_order, _)| *is_order)
-        .map(|(_, _, o)| o.clone())
-        .collect();
+    log.report(&mut report, rate)?;
     settle_and_check(
         &system,
         &mut report,
-        &super::created_ids(&order_outcomes),
+        &super::created_ids(&log.orders()?),
         Duration::from_secs(60),
     )
     .await?;
@@ -145,7 +124,7 @@ pub(super) async fn steady_load(
     client: Client,
     tickets: Arc<Vec<String>>,
     rate: f64,
-    log: Log,
+    log: LoadLog,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -171,9 +150,7 @@ pub(super) async fn steady_load(
                 let url = format!("{}/api/tickets/{ticket}", client.tickets);
                 client.send(reqwest::Method::GET, &url, None, None).await
             };
-            if let Ok(mut log) = log.lock() {
-                log.push((sent, is_order, outcome));
-            }
+            log.record(sent, is_order, outcome);
         }));
     }
     for task in tasks {
@@ -185,18 +162,10 @@ pub(super) async fn steady_load(
 /// Waits until every order answered 201 so far holds its ticket in tickets and is in payments.
 pub(super) async fn wait_effects(
     system: &System,
-    log: &Log,
+    log: &LoadLog,
     limit: Duration,
 ) -> anyhow::Result<()> {
-    let ids: Vec<Uuid> = {
-        let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        let orders: Vec<Outcome> = log
-            .iter()
-            .filter(|(_, o, _)| *o)
-            .map(|(_, _, o)| o.clone())
-            .collect();
-        super::created_ids(&orders)
-    };
+    let ids: Vec<Uuid> = super::created_ids(&log.orders()?);
     let started = Instant::now();
     loop {
         let held: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets WHERE order_id = ANY($1)")
@@ -220,25 +189,4 @@ pub(super) async fn wait_effects(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// Requests sent in [from, to) that did not succeed, and all requests sent then.
-pub(super) fn errors_between(
-    log: &Log,
-    from: Instant,
-    to: Instant,
-) -> anyhow::Result<(usize, usize)> {
-    let log = log.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-    let window: Vec<&Outcome> = log
-        .iter()
-        .filter(|(sent, _, _)| *sent >= from && *sent < to)
-        .map(|(_, _, o)| o)
-        .collect();
-    Ok((
-        window
-            .iter()
-            .filter(|o| !matches!(o.status, 200 | 201))
-            .count(),
-        window.len(),
-    ))
 }

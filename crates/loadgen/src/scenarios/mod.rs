@@ -4,6 +4,7 @@ mod expiry;
 mod faults;
 mod flash_sale;
 mod footprint;
+mod load_log;
 mod marketplace;
 mod nats_cluster;
 mod order_rush;

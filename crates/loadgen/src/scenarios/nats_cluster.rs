@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use common::bus::{Bus, Namespace};
 use serde_json::json;
 
-use super::faults::{Log, errors_between, steady_load, wait_effects};
+use super::faults::{steady_load, wait_effects};
+use super::load_log::LoadLog;
 use crate::check::settle_and_check;
 use crate::cli::Options;
 use crate::http::{Client, wait_replicated};
@@ -53,7 +54,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
         "R3 on three servers",
     );
 
-    let log: Log = Default::default();
+    let log = LoadLog::default();
     let stop = Arc::new(AtomicBool::new(false));
     let load = tokio::spawn(steady_load(
         client.clone(),
@@ -76,7 +77,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
     tokio::time::sleep(phase).await;
     let recovered = wait_effects(&system, &log, Duration::from_secs(60)).await;
     let recovered_after = killed_at.elapsed();
-    let (errors, requests) = errors_between(&log, killed_at, killed_at + recovered_after)?;
+    let (errors, requests) = log.errors_between(killed_at, killed_at + recovered_after)?;
     let new_leader = stream_replicas(&bus)
         .await
         .map(|r| r.leader)
@@ -123,27 +124,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
 
     stop.store(true, Ordering::Relaxed);
     load.await??;
-    let outcomes: Vec<_> = log
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .iter()
-        .map(|(_, _, o)| o.clone())
-        .collect();
-    report.row(
-        "load",
-        format!(
-            "{rate:.0} requests/s offered; {}",
-            super::status_counts(&outcomes)
-        ),
-        "",
-    );
-    let orders: Vec<_> = log
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .iter()
-        .filter(|(_, is_order, _)| *is_order)
-        .map(|(_, _, o)| o.clone())
-        .collect();
+    log.report(&mut report, rate)?;
     report.set(
         "nats_cluster",
         json!({
@@ -154,7 +135,7 @@ pub async fn run(options: &Options, args: crate::cli::Faults) -> anyhow::Result<
     settle_and_check(
         &system,
         &mut report,
-        &super::created_ids(&orders),
+        &super::created_ids(&log.orders()?),
         Duration::from_secs(60),
     )
     .await?;
