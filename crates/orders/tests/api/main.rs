@@ -10,3 +10,4 @@ mod list_and_show;
 mod listeners;
 mod outage;
 mod snapshot;
+mod statistics;
