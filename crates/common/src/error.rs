@@ -95,17 +95,16 @@ impl ApiError {
         }
     }
 
-    /// Keeps `cause` for the log beside the answer.
-    pub fn caused_by(self, cause: anyhow::Error) -> Self {
-        match self {
-            Self::WithStatus {
-                status, message, ..
-            } => Self::WithStatus {
-                status,
-                message,
-                cause: Some(cause),
-            },
-            other => other,
+    /// An answer with `status` and `message` whose `cause` is logged beside it, never sent.
+    pub fn with_status_caused_by(
+        status: StatusCode,
+        message: impl Into<String>,
+        cause: anyhow::Error,
+    ) -> Self {
+        Self::WithStatus {
+            status,
+            message: message.into(),
+            cause: Some(cause),
         }
     }
 
@@ -338,8 +337,11 @@ mod tests {
                 json!({"errors": [{"message": "Your card was declined."}]}),
             ),
             (
-                ApiError::with_status(StatusCode::BAD_GATEWAY, "Payment provider unavailable")
-                    .caused_by(anyhow::anyhow!("connect refused")),
+                ApiError::with_status_caused_by(
+                    StatusCode::BAD_GATEWAY,
+                    "Payment provider unavailable",
+                    anyhow::anyhow!("connect refused"),
+                ),
                 502,
                 json!({"errors": [{"message": "Payment provider unavailable"}]}),
             ),

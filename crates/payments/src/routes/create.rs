@@ -110,5 +110,9 @@ fn refused(refusal: Refusal) -> ApiError {
 
 /// The provider unreachable, timing out or failing: a 502 whose cause goes to the log.
 fn provider_unavailable(cause: anyhow::Error) -> ApiError {
-    ApiError::with_status(StatusCode::BAD_GATEWAY, "Payment provider unavailable").caused_by(cause)
+    ApiError::with_status_caused_by(
+        StatusCode::BAD_GATEWAY,
+        "Payment provider unavailable",
+        cause,
+    )
 }
