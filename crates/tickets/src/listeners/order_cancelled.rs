@@ -11,18 +11,17 @@
 use common::bus::{Apply, Applying, Outcome};
 use common::events::OrderCancelled;
 
-use super::reservation;
-use crate::repo;
+use super::reservation::{self, OrderState};
 
 pub struct Handler;
 
 impl Apply<OrderCancelled> for Handler {
     #[tracing::instrument(name = "order_cancelled", skip_all, fields(order = %event.id, ticket = %event.ticket.id))]
     async fn apply(&self, tx: &mut Applying<'_>, event: OrderCancelled) -> anyhow::Result<Outcome> {
-        let conn = tx.conn();
-        let ticket = reservation::lock(conn, event.ticket.id).await?;
-        repo::record_order_cancelled(conn, event.id, event.ticket.id, event.version).await?;
-        reservation::reconcile(conn, ticket).await?;
+        let state = OrderState::Cancelled {
+            version: event.version,
+        };
+        reservation::apply(tx.conn(), event.ticket.id, event.id, state).await?;
         Ok(Outcome::Ack)
     }
 }
