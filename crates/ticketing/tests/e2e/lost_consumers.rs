@@ -34,12 +34,36 @@ async fn events_flow(stack: &Stack) {
     .await;
 }
 
-async fn all_consuming(stack: &Stack) -> Option<()> {
+/// Every listener says it consumes, and NATS holds every durable consumer. A listener learns of a
+/// loss only when its next pull fails or a heartbeat goes missing, so readiness alone can still
+/// report a consumer that was deleted a moment ago: both have to agree.
+async fn all_consuming(stack: &Stack, bus: &Bus) -> Option<()> {
     let (_, ready) = stack.api.get("/readyz", None).await;
     let listeners = &ready["listeners"];
-    (listeners["total"] == json!(DURABLE_CONSUMERS)
-        && listeners["not_consuming"] == json!(Vec::<Value>::new()))
-    .then_some(())
+    let ready = listeners["total"] == json!(DURABLE_CONSUMERS)
+        && listeners["not_consuming"] == json!(Vec::<Value>::new());
+    (ready && durable_consumers(bus).await.len() == DURABLE_CONSUMERS).then_some(())
+}
+
+/// The services' durable consumers that NATS holds now; none while the stream is missing.
+async fn durable_consumers(bus: &Bus) -> Vec<String> {
+    use futures::TryStreamExt;
+    let Ok(stream) = bus
+        .jetstream()
+        .get_stream(bus.namespace().stream_name())
+        .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = stream
+        .consumer_names()
+        .try_collect()
+        .await
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|n| all().iter().any(|s| n.starts_with(&format!("{s}_"))))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +77,7 @@ async fn deleting_the_stream_or_a_consumer_under_load_is_survived() {
     .await
     .expect("NATS");
     eventually("every listener to consume", EVENTUALLY, || {
-        all_consuming(&stack)
+        all_consuming(&stack, &bus)
     })
     .await;
     events_flow(&stack).await;
@@ -79,7 +103,7 @@ async fn deleting_the_stream_or_a_consumer_under_load_is_survived() {
         .expect("deleting the stream");
     let lost = Instant::now();
     eventually("every listener to consume again", EVENTUALLY, || {
-        all_consuming(&stack)
+        all_consuming(&stack, &bus)
     })
     .await;
     eprintln!(
@@ -90,31 +114,18 @@ async fn deleting_the_stream_or_a_consumer_under_load_is_survived() {
     events_flow(&stack).await;
 
     // Each durable consumer on its own.
-    let names: Vec<String> = {
-        use futures::TryStreamExt;
-        bus.ensure_stream()
-            .await
-            .expect("stream")
-            .consumer_names()
-            .try_collect()
-            .await
-            .expect("consumer names")
-    };
-    let durable: Vec<&String> = names
-        .iter()
-        .filter(|n| all().iter().any(|s| n.starts_with(&format!("{s}_"))))
-        .collect();
-    assert_eq!(durable.len(), DURABLE_CONSUMERS, "{names:?}");
+    let durable = durable_consumers(&bus).await;
+    assert_eq!(durable.len(), DURABLE_CONSUMERS, "{durable:?}");
     let stream = bus.ensure_stream().await.expect("stream");
     for name in durable {
         stream
-            .delete_consumer(name)
+            .delete_consumer(&name)
             .await
             .expect("deleting a consumer");
     }
     let lost = Instant::now();
     eventually("every listener to consume again", EVENTUALLY, || {
-        all_consuming(&stack)
+        all_consuming(&stack, &bus)
     })
     .await;
     eprintln!(
